@@ -1,0 +1,62 @@
+/** The shape of GetStats, built from exact counters (no store scan). */
+import { TASK_PRIORITIES, type TaskPriority, type TaskStatus } from "../task/task.js";
+import type { Counts } from "./counts.js";
+import type { ReadyQueue } from "./ready-queue.js";
+
+/** Counts for one category. */
+export interface CategoryStats {
+  category: string;
+  queuedByPriority: Record<TaskPriority, number>;
+  running: number;
+  /** Waiting for run_at or for a retry backoff. */
+  scheduled: number;
+  /** Milliseconds the oldest ready task has waited; 0 if none. */
+  oldestQueuedAgeMs: number;
+  /** Distinct workers that leased from the category in the last 60 s. */
+  workersSeen: number;
+}
+
+/** Exact counts over all stored tasks. */
+export interface Stats {
+  total: number;
+  byStatus: Partial<Record<TaskStatus, number>>;
+  byCategory: Record<string, number>;
+  running: number;
+  /** Ready to be leased. */
+  queued: number;
+  categories: CategoryStats[];
+}
+
+/** Builds stats from the counters and each category's ready queue. */
+export function buildStats(
+  counts: Counts,
+  live: ReadonlyMap<string, { ready: ReadyQueue; workers: number }>,
+  now: number,
+): Stats {
+  const stats: Stats = { total: 0, byStatus: {}, byCategory: {}, running: 0, queued: 0, categories: [] };
+  const names = new Set([...counts.categories(), ...live.keys()]);
+  for (const category of [...names].sort()) {
+    let inCategory = 0;
+    for (const [status, n] of counts.statuses(category)) {
+      stats.byStatus[status] = (stats.byStatus[status] ?? 0) + n;
+      inCategory += n;
+    }
+    const c = live.get(category);
+    const queued = c?.ready.size ?? 0;
+    const running = counts.get(category, "started");
+    const oldest = c?.ready.oldestReadyAt();
+    stats.total += inCategory;
+    stats.running += running;
+    stats.queued += queued;
+    if (inCategory > 0) stats.byCategory[category] = inCategory;
+    stats.categories.push({
+      category,
+      queuedByPriority: Object.fromEntries(TASK_PRIORITIES.map((p, i) => [p, c?.ready.countByRank[i] ?? 0])) as Record<TaskPriority, number>,
+      running,
+      scheduled: counts.get(category, "pending") - queued + counts.get(category, "retry"),
+      oldestQueuedAgeMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+      workersSeen: c?.workers ?? 0,
+    });
+  }
+  return stats;
+}

@@ -1,0 +1,158 @@
+/**
+ * proto ⇄ domain, in one place. Everything inward of src/server sees plain domain values
+ * (epoch ms, JSON, status strings); everything outward sees gobq.v1 messages.
+ */
+import { create, fromJson, toJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
+import {
+  durationFromMs,
+  durationMs,
+  ListValueSchema,
+  timestampFromMs,
+  timestampMs,
+  ValueSchema,
+  type Duration,
+  type ListValue,
+  type Timestamp,
+  type Value,
+} from "@bufbuild/protobuf/wkt";
+import type { EnqueueTaskRequest } from "@gobq/sdk/gen/task_service_pb.js";
+import {
+  type RetryPolicy as PbRetryPolicy,
+  type Task as PbTask,
+  type TaskEvent as PbTaskEvent,
+  TaskEventSchema,
+  TaskPriority as PbPriority,
+  TaskSchema,
+  TaskStatus as PbStatus,
+} from "@gobq/sdk/gen/task_pb.js";
+import { InvalidArgumentError } from "../task/errors.js";
+import { elapsedSeconds, type JsonValue, type RetryPolicy, type Task, type TaskPriority, type TaskStatus } from "../task/task.js";
+import type { EnqueueInput } from "../task/validate.js";
+
+const PRIORITY_TO_PB: Record<TaskPriority, PbPriority> = {
+  low: PbPriority.LOW,
+  normal: PbPriority.NORMAL,
+  high: PbPriority.HIGH,
+  critical: PbPriority.CRITICAL,
+};
+const STATUS_TO_PB: Record<TaskStatus, PbStatus> = {
+  pending: PbStatus.PENDING,
+  started: PbStatus.STARTED,
+  success: PbStatus.SUCCESS,
+  failed: PbStatus.FAILED,
+  cancelled: PbStatus.CANCELLED,
+  retry: PbStatus.RETRY,
+};
+const PRIORITY_FROM_PB = new Map(Object.entries(PRIORITY_TO_PB).map(([k, v]) => [v, k as TaskPriority]));
+const STATUS_FROM_PB = new Map(Object.entries(STATUS_TO_PB).map(([k, v]) => [v, k as TaskStatus]));
+
+/** A proto priority as a domain one; UNSPECIFIED is undefined (the default applies). */
+export function priorityFromProto(p: PbPriority, field: string): TaskPriority | undefined {
+  if (p === PbPriority.UNSPECIFIED) return undefined;
+  const priority = PRIORITY_FROM_PB.get(p);
+  if (priority === undefined) throw new InvalidArgumentError(field, `unknown priority ${p}`);
+  return priority;
+}
+
+/** A proto status filter as a domain one; UNSPECIFIED is undefined (no filter). */
+export function statusFromProto(s: PbStatus, field: string): TaskStatus | undefined {
+  if (s === PbStatus.UNSPECIFIED) return undefined;
+  const status = STATUS_FROM_PB.get(s);
+  if (status === undefined) throw new InvalidArgumentError(field, `unknown status ${s}`);
+  return status;
+}
+
+/** A proto time as epoch ms; rejects times outside what a JS Date holds. */
+export function msFromTimestamp(t: Timestamp | undefined, field: string): number | undefined {
+  if (t === undefined) return undefined;
+  const ms = timestampMs(t);
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw new InvalidArgumentError(field, "is not a valid time");
+  return ms;
+}
+
+/** A proto duration as ms; rejects negative durations. */
+export function msFromDuration(d: Duration | undefined, field: string): number | undefined {
+  if (d === undefined) return undefined;
+  const ms = durationMs(d);
+  if (!Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError(field, "must not be negative");
+  return Math.round(ms);
+}
+
+/** A proto Value as JSON; undefined stays undefined. */
+export function jsonFromValue(v: Value | undefined): JsonValue | undefined {
+  return v === undefined ? undefined : (toJson(ValueSchema, v) as JsonValue);
+}
+
+function retryPolicyFromProto(p: PbRetryPolicy | undefined, field: string): Partial<RetryPolicy> | undefined {
+  if (p === undefined) return undefined;
+  return {
+    initialMs: msFromDuration(p.initialInterval, `${field}.initial_interval`),
+    maxMs: msFromDuration(p.maximumInterval, `${field}.maximum_interval`),
+    multiplier: p.backoffCoefficient === 0 ? undefined : p.backoffCoefficient,
+    jitter: p.jitter === 0 ? undefined : p.jitter,
+  };
+}
+
+/** An EnqueueTaskRequest as domain input; `prefix` names fields inside a batch. */
+export function enqueueFromProto(req: EnqueueTaskRequest, prefix = ""): EnqueueInput {
+  return {
+    name: req.name,
+    category: req.category,
+    priority: priorityFromProto(req.priority, `${prefix}priority`),
+    args: req.args === undefined ? undefined : (toJson(ListValueSchema, req.args) as JsonValue[]),
+    kwargs: req.kwargs as EnqueueInput["kwargs"],
+    maxRetries: req.maxRetries,
+    runAt: msFromTimestamp(req.runAt, `${prefix}run_at`),
+    timeoutMs: req.timeout === undefined ? undefined : msFromDuration(req.timeout, `${prefix}timeout`),
+    idempotencyKey: req.idempotencyKey,
+    retryPolicy: retryPolicyFromProto(req.retryPolicy, `${prefix}retry_policy`),
+  };
+}
+
+function ts(ms: number | undefined): Timestamp | undefined {
+  return ms === undefined ? undefined : timestampFromMs(ms);
+}
+
+/** A domain task as a proto Task. The lease token is never included. */
+export function taskToProto(t: Task, now: number): PbTask {
+  return create(TaskSchema, {
+    id: t.id,
+    name: t.name,
+    category: t.category,
+    priority: PRIORITY_TO_PB[t.priority],
+    status: STATUS_TO_PB[t.status],
+    args: fromJson(ListValueSchema, t.args as PbJson) as ListValue,
+    kwargs: t.kwargs,
+    result: t.result === undefined ? undefined : fromJson(ValueSchema, t.result as PbJson),
+    error: t.error,
+    maxRetries: t.maxRetries,
+    retryCount: t.retryCount,
+    attempt: t.attempt,
+    retryPolicy: t.retryPolicy && {
+      initialInterval: durationFromMs(t.retryPolicy.initialMs),
+      maximumInterval: durationFromMs(t.retryPolicy.maxMs),
+      backoffCoefficient: t.retryPolicy.multiplier,
+      jitter: t.retryPolicy.jitter,
+    },
+    progress: t.progress,
+    progressMessage: t.progressMessage,
+    createdAt: ts(t.createdAt),
+    startedAt: ts(t.startedAt),
+    completedAt: ts(t.completedAt),
+    runAt: ts(t.runAt),
+    nextAttemptAt: ts(t.nextAttemptAt),
+    elapsedSeconds: elapsedSeconds(t, now),
+    idempotencyKey: t.idempotencyKey ?? "",
+    timeout: t.timeoutMs === undefined ? undefined : durationFromMs(t.timeoutMs),
+    cancelRequested: t.cancelRequested,
+    lease: t.lease && { workerId: t.lease.workerId, expiresAt: timestampFromMs(t.lease.expiresAt) },
+    seq: BigInt(t.seq),
+  });
+}
+
+/** A domain event as a proto TaskEvent. */
+export function eventToProto(e: { seq: number; task: Task }, now: number): PbTaskEvent {
+  return create(TaskEventSchema, { seq: BigInt(e.seq), task: taskToProto(e.task, now) });
+}
+
+export { PRIORITY_TO_PB, STATUS_TO_PB };

@@ -1,0 +1,30 @@
+/**
+ * All gobq routes as one function of a router: the network server, the in-memory test
+ * transport and the embedded mode all mount exactly this.
+ */
+import type { ConnectRouter } from "@connectrpc/connect";
+import type { Scheduler } from "../scheduler/scheduler.js";
+import { type Clock, systemClock } from "../scheduler/clock.js";
+import type { ErrorLog } from "./errors.js";
+import { healthRoutes } from "./health.js";
+import { taskServiceRoutes } from "./task-service.js";
+import { workerServiceRoutes } from "./worker-service.js";
+
+/** What the routes need. */
+export interface RoutesOptions {
+  scheduler: Scheduler;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Where unexpected errors are logged. Default: discarded. */
+  log?: ErrorLog;
+}
+
+/** Returns `(router) => void` registering TaskService, WorkerService and Health. */
+export function createRoutes(options: RoutesOptions): (router: ConnectRouter) => void {
+  const deps = { scheduler: options.scheduler, clock: options.clock ?? systemClock, log: options.log ?? { error() {} } };
+  return (router) => {
+    taskServiceRoutes(router, deps);
+    workerServiceRoutes(router, deps);
+    healthRoutes(router, deps.scheduler);
+  };
+}

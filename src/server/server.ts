@@ -1,0 +1,97 @@
+/**
+ * The network server: the same routes on two listeners — HTTP/2 cleartext (gRPC, gRPC-Web,
+ * Connect) and HTTP/1.1 (Connect JSON and gRPC-Web for curl and browsers). One port cannot
+ * serve both: cleartext HTTP/2 ignores HTTP/1.1, and sniffing the protocol broke HTTP/2.
+ */
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ConnectRouter } from "@connectrpc/connect";
+
+/** A host and port; port 0 picks a free one. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Options of `startServer`. */
+export interface ServerOptions {
+  routes: (router: ConnectRouter) => void;
+  /** HTTP/2 cleartext listener. */
+  listen: ListenAddress;
+  /** HTTP/1.1 listener; undefined: none. */
+  httpListen: ListenAddress | undefined;
+  /** Largest request message accepted, in bytes; larger ones fail before being buffered whole. */
+  maxMessageBytes: number;
+}
+
+/** A started server. */
+export interface RunningServer {
+  /** Where HTTP/2 listens, e.g. http://127.0.0.1:50051. */
+  url: string;
+  /** Where HTTP/1.1 listens, if it does. */
+  httpUrl: string | undefined;
+  /** Stops accepting, lets in-flight calls finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Thrown when a listener cannot start; the message is one clear line. */
+export class ListenError extends Error {}
+
+/** Starts both listeners, or neither. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const handler = connectNodeAdapter({ routes: options.routes, readMaxBytes: options.maxMessageBytes });
+  const h2 = http2.createServer({}, handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  const h1 = options.httpListen ? http.createServer(handler) : undefined;
+  const url = await listen(h2, options.listen);
+  let httpUrl: string | undefined;
+  try {
+    httpUrl = h1 && options.httpListen ? await listen(h1, options.httpListen) : undefined;
+  } catch (err) {
+    await new Promise<void>((r) => h2.close(() => r()));
+    throw err;
+  }
+  return {
+    url,
+    httpUrl,
+    async close(graceMs = 10_000) {
+      const h2Closed = new Promise<void>((r) => h2.close(() => r()));
+      const h1Closed = h1 ? new Promise<void>((r) => h1.close(() => r())) : Promise.resolve();
+      // GOAWAY: clients open no new streams here; streams in flight may finish.
+      for (const s of sessions) s.close();
+      h1?.closeIdleConnections();
+      const timer = setTimeout(() => {
+        for (const s of sessions) s.destroy();
+        h1?.closeAllConnections();
+      }, graceMs);
+      await Promise.all([h2Closed, h1Closed]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+function listen(server: http.Server | http2.Http2Server, at: ListenAddress): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const where = `${at.host}:${at.port}`;
+      if (err.code === "EADDRINUSE") reject(new ListenError(`cannot listen on ${where}: the address is already in use`));
+      else if (err.code === "EACCES") reject(new ListenError(`cannot listen on ${where}: permission denied`));
+      else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND")
+        reject(new ListenError(`cannot listen on ${where}: no such local address`));
+      else reject(new ListenError(`cannot listen on ${where}: ${err.message}`));
+    };
+    server.once("error", onError);
+    server.listen(at.port, at.host, () => {
+      server.off("error", onError);
+      const a = server.address() as AddressInfo;
+      const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
+      resolve(`http://${host}:${a.port}`);
+    });
+  });
+}
