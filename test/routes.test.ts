@@ -107,6 +107,31 @@ describe("TaskService routes", () => {
     expect((await tasks.getStats({})).total).toBe(1n);
   });
 
+  it("rejects JSON that JSON cannot hold, naming the field, and stores nothing", async () => {
+    const { tasks, workers } = await clients();
+    expect(await codeOf(tasks.enqueueTask({ name: "x", kwargs: { a: Infinity } }))).toMatchObject({ code: Code.InvalidArgument, field: "kwargs" });
+    expect(
+      await codeOf(tasks.enqueueTask({ name: "x", args: { values: [{ kind: { case: "numberValue", value: NaN } }] } })),
+    ).toMatchObject({ code: Code.InvalidArgument, field: "args" });
+    expect(await codeOf(tasks.enqueueTask({ name: "x", args: { values: [{ kind: { case: undefined } }] } }))).toMatchObject({
+      code: Code.InvalidArgument,
+      field: "args",
+    });
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 40; i++) deep = { d: deep };
+    expect(await codeOf(tasks.enqueueTask({ name: "x", kwargs: deep as never }))).toMatchObject({ code: Code.InvalidArgument, field: "kwargs" });
+    expect((await tasks.getStats({})).total).toBe(0n);
+    const { task } = await tasks.enqueueTask({ name: "x" });
+    const [l] = (await workers.leaseTasks({ category: "default", workerId: "w" })).tasks;
+    expect(await codeOf(workers.completeTask({ taskId: task!.id, leaseToken: l!.leaseToken, result: { kind: { case: undefined } } }))).toMatchObject({
+      code: Code.InvalidArgument,
+      field: "result",
+    });
+    const batch = await workers.completeTasks({ tasks: [{ taskId: task!.id, leaseToken: l!.leaseToken, result: { kind: { case: "numberValue", value: Infinity } } }] });
+    expect(batch.results[0]).toMatchObject({ errorReason: "INVALID_ARGUMENT" });
+    expect((await tasks.getTask({ id: task!.id })).task!.status).toBe(TaskStatus.STARTED);
+  });
+
   it("acks a batch per task: a stale token fails only its own item", async () => {
     const { tasks, workers } = await clients();
     await tasks.enqueueTasks({ tasks: [1, 2, 3].map(() => create(EnqueueTaskRequestSchema, { name: "job" })) });

@@ -78,9 +78,22 @@ export function msFromDuration(d: Duration | undefined, field: string): number |
   return Math.round(ms);
 }
 
-/** A proto Value as JSON; undefined stays undefined. */
-export function jsonFromValue(v: Value | undefined): JsonValue | undefined {
-  return v === undefined ? undefined : (toJson(ValueSchema, v) as JsonValue);
+/** A proto Value as JSON; undefined stays undefined. A Value with no kind set is a bad field. */
+export function jsonFromValue(v: Value | undefined, field: string): JsonValue | undefined {
+  if (v === undefined) return undefined;
+  try {
+    return toJson(ValueSchema, v) as JsonValue;
+  } catch (err) {
+    throw new InvalidArgumentError(field, `is not a valid JSON value (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+function jsonFromListValue(v: ListValue, field: string): JsonValue[] {
+  try {
+    return toJson(ListValueSchema, v) as JsonValue[];
+  } catch (err) {
+    throw new InvalidArgumentError(field, `is not a valid JSON list (${err instanceof Error ? err.message : String(err)})`);
+  }
 }
 
 function retryPolicyFromProto(p: PbRetryPolicy | undefined, field: string): Partial<RetryPolicy> | undefined {
@@ -99,7 +112,7 @@ export function enqueueFromProto(req: EnqueueTaskRequest, prefix = ""): EnqueueI
     name: req.name,
     category: req.category,
     priority: priorityFromProto(req.priority, `${prefix}priority`),
-    args: req.args === undefined ? undefined : (toJson(ListValueSchema, req.args) as JsonValue[]),
+    args: req.args === undefined ? undefined : jsonFromListValue(req.args, `${prefix}args`),
     kwargs: req.kwargs as EnqueueInput["kwargs"],
     maxRetries: req.maxRetries,
     runAt: msFromTimestamp(req.runAt, `${prefix}run_at`),

@@ -41,7 +41,12 @@ export class ListenError extends Error {}
 
 /** Starts both listeners, or neither. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const handler = connectNodeAdapter({ routes: options.routes, readMaxBytes: options.maxMessageBytes });
+  const handler = connectNodeAdapter({
+    routes: options.routes,
+    readMaxBytes: options.maxMessageBytes,
+    // A misspelt JSON field (say "maxRetires") must fail loudly, not silently mean "default".
+    jsonOptions: { ignoreUnknownFields: false },
+  });
   const h2 = http2.createServer({}, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {

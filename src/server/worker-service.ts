@@ -88,7 +88,7 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
       });
     }),
     completeTask: guardUnary(log, "CompleteTask", async (req) => {
-      const task = await scheduler.complete({ taskId: req.taskId, leaseToken: req.leaseToken, result: jsonFromValue(req.result) });
+      const task = await scheduler.complete({ taskId: req.taskId, leaseToken: req.leaseToken, result: jsonFromValue(req.result, "result") });
       return create(CompleteTaskResponseSchema, { task: taskToProto(task, now()) });
     }),
     failTask: guardUnary(log, "FailTask", async (req) => {
@@ -96,13 +96,13 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
       return create(FailTaskResponseSchema, { task: taskToProto(task, now()) });
     }),
     completeTasks: guardUnary(log, "CompleteTasks", async (req) => {
-      const results = await each(req.tasks, (r) =>
-        scheduler.complete({ taskId: r.taskId, leaseToken: r.leaseToken, result: jsonFromValue(r.result) }),
+      const results = await each(req.tasks, async (r) =>
+        scheduler.complete({ taskId: r.taskId, leaseToken: r.leaseToken, result: jsonFromValue(r.result, "result") }),
       );
       return create(CompleteTasksResponseSchema, { results });
     }),
     failTasks: guardUnary(log, "FailTasks", async (req) => {
-      const results = await each(req.tasks, (r) =>
+      const results = await each(req.tasks, async (r) =>
         scheduler.fail({ taskId: r.taskId, leaseToken: r.leaseToken, error: r.error, retryable: r.retryable }),
       );
       return create(FailTasksResponseSchema, { results });

@@ -118,6 +118,24 @@ export function jsonBytes(value: JsonValue | undefined): number {
   return value === undefined ? 0 : Buffer.byteLength(JSON.stringify(value));
 }
 
+/** How deep args, kwargs and results may nest: deeper is a mistake or an attack, never a task. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Checks a JSON value that came in as protobuf: every number finite (JSON has no NaN or
+ * Infinity, and storing one would break every later JSON read) and nesting bounded.
+ */
+export function checkJson(field: string, value: JsonValue | undefined, depth = 0): void {
+  if (depth > MAX_JSON_DEPTH) throw new InvalidArgumentError(field, `nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new InvalidArgumentError(field, "contains NaN or Infinity, which JSON cannot hold");
+  } else if (Array.isArray(value)) {
+    for (const v of value) checkJson(field, v, depth + 1);
+  } else if (value !== null && typeof value === "object") {
+    for (const v of Object.values(value)) checkJson(field, v, depth + 1);
+  }
+}
+
 /** Validates one enqueue request and applies defaults; `field` prefixes field names in batches. */
 export function validateEnqueue(input: EnqueueInput, limits: Limits, prefix = ""): EnqueueSpec {
   const f = (name: string) => prefix + name;
@@ -128,6 +146,8 @@ export function validateEnqueue(input: EnqueueInput, limits: Limits, prefix = ""
   const maxRetries = checkInt(f("max_retries"), input.maxRetries ?? 0, 0, BOUNDS.maxRetries);
   const args = input.args ?? [];
   const kwargs = input.kwargs ?? {};
+  checkJson(f("args"), args);
+  checkJson(f("kwargs"), kwargs);
   const payload = jsonBytes(args) + jsonBytes(kwargs);
   if (payload > limits.maxPayloadBytes) {
     throw new InvalidArgumentError(f("args"), `args and kwargs are ${payload} bytes as JSON; the limit is ${limits.maxPayloadBytes}`);
@@ -175,6 +195,7 @@ export function validateTaskError(error: TaskError | undefined, limits: Limits, 
 
 /** Validates the result a worker reports. */
 export function validateResult(result: JsonValue | undefined, limits: Limits, field: string): JsonValue | undefined {
+  checkJson(field, result);
   const bytes = jsonBytes(result);
   if (bytes > limits.maxResultBytes) {
     throw new InvalidArgumentError(field, `is ${bytes} bytes as JSON; the limit is ${limits.maxResultBytes}`);
