@@ -4,6 +4,7 @@
  */
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { create } from "@bufbuild/protobuf";
+import { writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskPriority, TaskStatus } from "@gobq/sdk/gen/task_pb.js";
 import { EnqueueTaskRequestSchema } from "@gobq/sdk/gen/task_service_pb.js";
@@ -106,10 +107,13 @@ describe("durability", () => {
     expect(inUse.code).toBe(1);
     expect(inUse.stderr.trim()).toMatch(new RegExp(`^gobq: cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use$`));
 
-    const notADir = await runGobq(["serve", "--listen", "127.0.0.1:0", "--store", "duckdb:/proc/self/gobq/gobq.duckdb"]);
+    // A folder that cannot be created (a file stands in the way): fails even for root.
+    const dir = freshDir();
+    writeFileSync(`${dir}/plain-file`, "");
+    const notADir = await runGobq(["serve", "--listen", "127.0.0.1:0", "--store", `duckdb:${dir}/plain-file/sub/gobq.duckdb`]);
     expect(notADir.code).toBe(1);
     expect(notADir.stderr.trim().split("\n")).toHaveLength(1);
-    expect(notADir.stderr).toMatch(/\/proc\/self\/gobq/);
+    expect(notADir.stderr).toMatch(/plain-file\/sub/);
 
     const bad = await runGobq(["serve", "--listen", "nonsense"]);
     expect(bad.code).toBe(1);

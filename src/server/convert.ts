@@ -67,7 +67,7 @@ export function msFromTimestamp(t: Timestamp | undefined, field: string): number
   if (t === undefined) return undefined;
   const ms = timestampMs(t);
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw new InvalidArgumentError(field, "is not a valid time");
-  return ms;
+  return Math.round(ms); // times are whole ms inside gobq
 }
 
 /** A proto duration as ms; rejects negative durations. */

@@ -9,7 +9,13 @@
  */
 import type { Task, TaskStatus } from "../task/task.js";
 
-/** One group commit: every row in it is written in one transaction, or none is. */
+/**
+ * One group commit: every row in it is written in one transaction, or none is.
+ * Inserting an id that is stored already (or twice in one call) fails the whole call; a task
+ * in both lists ends as its updated version; the same id twice in `updated` keeps the last.
+ * Times, durations and seq numbers must be whole milliseconds / safe integers and counts
+ * 32-bit integers, or the whole call is refused.
+ */
 export interface TaskSaveManyParams {
   /** New tasks; their ids are not stored yet. */
   inserted: readonly Task[];
@@ -60,13 +66,17 @@ export interface Store {
   taskList(params: TaskListParams): Promise<Task[]>;
   /** Tasks in PENDING, STARTED or RETRY, by ascending id. */
   taskListUnfinished(params: TaskListUnfinishedParams): Promise<Task[]>;
-  /** Exact counts of stored tasks by category and status (zero counts omitted). */
+  /** Exact counts of stored tasks by category and status (zero counts omitted), ordered by category then status. */
   taskCountByCategoryAndStatus(): Promise<TaskCount[]>;
   /** Deletes finished tasks completed before the cut-off; returns what was deleted, as counts. */
   taskDeleteFinishedMany(params: TaskDeleteFinishedParams): Promise<TaskCount[]>;
   /** The highest `readySeq` stored, or 0: the scheduler continues its FIFO counter from it. */
   taskMaxReadySeq(): Promise<number>;
-  /** Flushes and releases the store (for DuckDB: closes the file). Idempotent. */
+  /**
+   * Waits for writes already asked for, flushes and releases the store (for DuckDB: closes
+   * the file and its lock). Idempotent; every later call rejects. A `limit` anywhere must
+   * be a non-negative integer (RangeError otherwise).
+   */
   close(): Promise<void>;
 }
 
