@@ -46,4 +46,6 @@ export interface FailInput {
   leaseToken: string;
   error: TaskError | undefined;
   retryable: boolean;
+  /** The worker is stopping: back to PENDING at once, no retry used. */
+  requeue?: boolean | undefined;
 }

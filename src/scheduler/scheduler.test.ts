@@ -129,6 +129,17 @@ describe("Scheduler retries and leases", () => {
     expect(waits).toEqual([100, 300, 500]);
   });
 
+  it("takes a task handed back by a stopping worker at once, without using a retry", async () => {
+    const { s, lease } = await setup();
+    const { task } = await s.enqueue(input({ maxRetries: 0 }));
+    const [l] = await lease();
+    const back = await s.fail({ taskId: task.id, leaseToken: l!.leaseToken, error: undefined, retryable: true, requeue: true });
+    expect(back).toMatchObject({ status: "pending", retryCount: 0, lease: undefined });
+    const [again] = await lease({ workerId: "w2" });
+    expect(again!.task).toMatchObject({ id: task.id, attempt: 2, retryCount: 0 });
+    await expect(s.complete({ taskId: task.id, leaseToken: l!.leaseToken })).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
   it("fails at once when not retryable", async () => {
     const { s, lease } = await setup();
     const { task } = await s.enqueue(input({ maxRetries: 5 }));

@@ -327,7 +327,6 @@ export class Scheduler {
     transition.completeAttempt(task, result, this.clock.now());
     this.counts.move(task.category, "started", task.status);
     await this.commit(task);
-    this.dispatch(task.category);
     return task;
   }
 
@@ -336,9 +335,16 @@ export class Scheduler {
     const error = validateTaskError(input.error, this.limits, "error");
     const task = await this.leased(input.taskId, input.leaseToken);
     this.assertChangesAllowed();
+    if (input.requeue) {
+      transition.requeueAttempt(task, this.clock.now());
+      this.counts.move(task.category, "started", task.status);
+      if (task.status === "pending") this.prepareReady(task);
+      await this.commit(task);
+      this.pushReady([task]);
+      return task;
+    }
     this.endAttempt(task, error, input.retryable);
     await this.commit(task);
-    this.dispatch(task.category);
     return task;
   }
 

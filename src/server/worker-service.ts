@@ -92,7 +92,7 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
       return create(CompleteTaskResponseSchema, { task: taskToProto(task, now()) });
     }),
     failTask: guardUnary(log, "FailTask", async (req) => {
-      const task = await scheduler.fail({ taskId: req.taskId, leaseToken: req.leaseToken, error: req.error, retryable: req.retryable });
+      const task = await scheduler.fail({ taskId: req.taskId, leaseToken: req.leaseToken, error: req.error, retryable: req.retryable, requeue: req.requeue });
       return create(FailTaskResponseSchema, { task: taskToProto(task, now()) });
     }),
     completeTasks: guardUnary(log, "CompleteTasks", async (req) => {
@@ -103,7 +103,7 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
     }),
     failTasks: guardUnary(log, "FailTasks", async (req) => {
       const results = await each(req.tasks, async (r) =>
-        scheduler.fail({ taskId: r.taskId, leaseToken: r.leaseToken, error: r.error, retryable: r.retryable }),
+        scheduler.fail({ taskId: r.taskId, leaseToken: r.leaseToken, error: r.error, retryable: r.retryable, requeue: r.requeue }),
       );
       return create(FailTasksResponseSchema, { results });
     }),

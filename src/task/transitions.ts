@@ -74,6 +74,17 @@ export function failAttempt(
   return at;
 }
 
+/** STARTED → PENDING: a stopping worker hands the task back; no retry is used (or CANCELLED if asked). */
+export function requeueAttempt(task: Task, now: number): void {
+  if (task.cancelRequested) {
+    finish(task, "cancelled", now);
+    return;
+  }
+  task.status = "pending";
+  task.lease = undefined;
+  task.seq += 1;
+}
+
 /** PENDING or RETRY → CANCELLED (it never runs). */
 export function cancelQueued(task: Task, now: number): void {
   finish(task, "cancelled", now);

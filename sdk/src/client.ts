@@ -1,0 +1,157 @@
+/**
+ * TaskClient: what producers, admins and dashboards use.
+ *
+ * ```ts
+ * const client = new TaskClient({ baseUrl: "http://127.0.0.1:50051" });
+ * const task = await client.enqueue("send_email", { category: "notifications", kwargs: { to: "a@b.c" } });
+ * const done = await client.waitFor(task.id, { timeoutMs: 30_000 });
+ * ```
+ *
+ * Errors are `ConnectError`s with the server's code; `isRetryable(err)` tells whether to
+ * try again, `reasonOf(err)` gives the stable reason ("TASK_NOT_FOUND", …).
+ */
+import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { TaskService } from "./gen/gobq/v1/task_service_pb.js";
+import { enqueueToProto, statsFromProto, statusToProto, taskFromProto } from "./convert.js";
+import { EnqueueBatcher } from "./enqueue-batcher.js";
+import { isRetryable } from "./errors.js";
+import { type ConnectionOptions, transportFor } from "./transport.js";
+import {
+  FINAL_STATUSES,
+  type AnyTasks,
+  type EnqueueOptions,
+  type ListFilter,
+  type QueueStats,
+  type Task,
+  type TaskEvent,
+} from "./types.js";
+
+/** Options of `TaskClient`. */
+export interface TaskClientOptions extends ConnectionOptions {
+  /**
+   * How long concurrent `enqueue` calls are collected into one RPC. Default 0: calls made in
+   * the same tick travel together, adding no delay.
+   */
+  batchWindowMs?: number;
+  /** Most tasks per batch RPC. Default 1000. */
+  maxBatch?: number;
+}
+
+/** One item of `enqueueMany`. */
+export type EnqueueItem<M extends AnyTasks> = { [N in keyof M & string]: { name: N } & EnqueueOptions<M[N]> }[keyof M & string];
+
+/** A client for TaskService; `M` maps task names to their args, kwargs and result types. */
+export class TaskClient<M extends AnyTasks = AnyTasks> {
+  private readonly rpc: Client<typeof TaskService>;
+  private readonly batcher: EnqueueBatcher;
+
+  constructor(options: TaskClientOptions = {}) {
+    this.rpc = createClient(TaskService, transportFor(options));
+    this.batcher = new EnqueueBatcher(
+      {
+        one: async (req) => (await this.rpc.enqueueTask(req)).task!,
+        many: async (reqs) => (await this.rpc.enqueueTasks({ tasks: reqs })).tasks,
+      },
+      { windowMs: options.batchWindowMs ?? 0, maxBatch: options.maxBatch ?? 1000 },
+    );
+  }
+
+  /** Enqueues one task; concurrent calls are batched into one RPC (see `batchWindowMs`). */
+  async enqueue<N extends keyof M & string>(name: N, options: EnqueueOptions<M[N]> = {}): Promise<Task<M[N]>> {
+    const req = enqueueToProto(name, options);
+    return taskFromProto(await this.batcher.add(req)) as Task<M[N]>;
+  }
+
+  /** Enqueues many tasks in one RPC per `maxBatch`: each RPC stores all of its tasks or none. */
+  async enqueueMany(items: ReadonlyArray<EnqueueItem<M>>): Promise<Task[]> {
+    const reqs = items.map((item) => enqueueToProto(item.name, item));
+    const out: Task[] = [];
+    for (let i = 0; i < reqs.length; i += 10_000) {
+      const { tasks } = await this.rpc.enqueueTasks({ tasks: reqs.slice(i, i + 10_000) });
+      out.push(...tasks.map(taskFromProto));
+    }
+    return out;
+  }
+
+  /** The task as it is now; NOT_FOUND if there is none. */
+  async get(id: string): Promise<Task> {
+    return taskFromProto((await this.rpc.getTask({ id })).task!);
+  }
+
+  /** Every task matching the filter, newest first, fetched a page at a time. */
+  async *list(filter: ListFilter = {}): AsyncIterable<Task> {
+    let pageToken = "";
+    do {
+      const page = await this.rpc.listTasks({
+        category: filter.category ?? "",
+        name: filter.name ?? "",
+        status: filter.status === undefined ? undefined : statusToProto(filter.status),
+        pageSize: filter.pageSize ?? 100,
+        pageToken,
+      });
+      for (const t of page.tasks) yield taskFromProto(t);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+  }
+
+  /** Cancels a queued task, or asks a running task's worker to stop. `cancelled: false` if it had finished. */
+  async cancel(id: string): Promise<{ task: Task; cancelled: boolean }> {
+    const r = await this.rpc.cancelTask({ id });
+    return { task: taskFromProto(r.task!), cancelled: r.cancelled };
+  }
+
+  /** Runs a FAILED task again. `retried: false` if it was not FAILED. */
+  async retry(id: string): Promise<{ task: Task; retried: boolean }> {
+    const r = await this.rpc.retryTask({ id });
+    return { task: taskFromProto(r.task!), retried: r.retried };
+  }
+
+  /** Exact counts over all tasks. */
+  async stats(): Promise<QueueStats> {
+    return statsFromProto(await this.rpc.getStats({}));
+  }
+
+  /** Deletes finished tasks that finished more than `olderThanMs` ago; returns how many. */
+  async purge(options: { olderThanMs: number }): Promise<number> {
+    return Number((await this.rpc.purgeTasks({ olderThan: durationFromMs(options.olderThanMs) })).deleted);
+  }
+
+  /**
+   * The task now, then each change, ending after its final status. A dropped stream is
+   * re-opened from the last change seen, so nothing of the final state is missed.
+   */
+  async *watch(id: string, options: { signal?: AbortSignal } = {}): AsyncIterable<TaskEvent> {
+    let afterSeq = 0n;
+    let backoffMs = 100;
+    for (;;) {
+      try {
+        for await (const r of this.rpc.watchTask({ id, afterSeq }, { signal: options.signal })) {
+          const event = { seq: Number(r.event!.seq), task: taskFromProto(r.event!.task!) };
+          afterSeq = r.event!.seq;
+          backoffMs = 100;
+          yield event;
+          if (FINAL_STATUSES.has(event.task.status)) return;
+        }
+      } catch (err) {
+        if (options.signal?.aborted || !isRetryable(err)) throw err;
+      }
+      // The stream ended before a final status (server restart, proxy cut): re-open it.
+      await new Promise((r) => setTimeout(r, backoffMs));
+      backoffMs = Math.min(backoffMs * 2, 5000);
+    }
+  }
+
+  /** Resolves with the task once it reaches a final status; DEADLINE_EXCEEDED after `timeoutMs`. */
+  async waitFor(id: string, options: { timeoutMs?: number } = {}): Promise<Task> {
+    const signal = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+    try {
+      let last: Task | undefined;
+      for await (const e of this.watch(id, { signal })) last = e.task;
+      return last!;
+    } catch (err) {
+      if (signal?.aborted) throw new ConnectError(`task ${id} did not finish within ${options.timeoutMs} ms`, Code.DeadlineExceeded);
+      throw err;
+    }
+  }
+}
