@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
+import { parseStoreLocation, type StoreLocation } from "../store/location.js";
 
 /** Settings as given; every one optional. Flags win over environment variables. */
 export interface ServeOptions {
@@ -33,7 +34,7 @@ export interface HostPort {
 export interface ResolvedServeOptions {
   listen: HostPort;
   httpListen: HostPort | undefined;
-  store: { kind: "duckdb"; path: string } | { kind: "memory" };
+  store: StoreLocation;
   retentionMs: number;
   maxPayloadBytes: number;
   maxMessageBytes: number;
@@ -86,8 +87,8 @@ const hostPort = z.string().transform((s, ctx) => {
 });
 
 const store = z.string().transform((s, ctx) => {
-  if (s === "memory:") return { kind: "memory" as const };
-  if (s.startsWith("duckdb:") && s.length > "duckdb:".length) return { kind: "duckdb" as const, path: s.slice("duckdb:".length) };
+  const location = parseStoreLocation(s);
+  if (location) return location;
   ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be duckdb:PATH or memory:, got ${JSON.stringify(s)}` });
   return z.NEVER;
 });

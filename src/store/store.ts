@@ -11,8 +11,9 @@ import type { Task, TaskStatus } from "../task/task.js";
 
 /**
  * One group commit: every row in it is written in one transaction, or none is.
- * Inserting an id that is stored already (or twice in one call) fails the whole call; a task
- * in both lists ends as its updated version; the same id twice in `updated` keeps the last.
+ * Ids in `inserted` are new — the scheduler makes them (UUIDv7) — and drivers need not
+ * check that (looking every id up would cost a read per commit); a task in both lists ends
+ * as its updated version; the same id twice in `updated` keeps the last.
  * Times, durations and seq numbers must be whole milliseconds / safe integers and counts
  * 32-bit integers, or the whole call is refused.
  */

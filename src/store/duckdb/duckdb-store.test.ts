@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { StoreOpenError, type Store } from "../store.js";
@@ -59,8 +59,10 @@ describe("DuckDB store", () => {
     // restart after kill -9 would find.
     const copy = freshPath();
     mkdirSync(dirname(copy), { recursive: true });
-    copyFileSync(path, copy);
-    if (existsSync(`${path}.wal`)) copyFileSync(`${path}.wal`, `${copy}.wal`);
+    // Every file of the store: the database, DuckDB's WAL and gobq's log segments.
+    for (const f of readdirSync(dirname(path))) {
+      if (f.startsWith(basename(path))) copyFileSync(join(dirname(path), f), join(dirname(copy), basename(copy) + f.slice(basename(path).length)));
+    }
     const recovered = await open(copy);
     expect(await recovered.taskGet({ id: task.id })).toStrictEqual({ ...task, status: "success", lease: undefined });
   });

@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { StoreOpenError, type Store } from "../store.js";
+import { withWriteAheadLog } from "../wal/logged-store.js";
 import { createDuckDbStore } from "./duckdb-store.js";
 import { storeOpenError } from "./open-error.js";
 import { prepareSaveTasks } from "./save-many.js";
@@ -44,7 +45,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
       reader.closeSync();
       throw error;
     }
-    return createDuckDbStore({ path, instance, writer, reader, release });
+    return await withWriteAheadLog(createDuckDbStore({ path, instance, writer, reader, release }), { base: path });
   } catch (error) {
     instance?.closeSync();
     release();

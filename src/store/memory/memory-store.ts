@@ -5,8 +5,8 @@
  */
 import { isFinal, type Task } from "../../task/task.js";
 import type { Store, TaskCount, TaskSaveManyParams } from "../store.js";
-import { checkStorable } from "./check-storable.js";
-import { copyTask } from "./copy-task.js";
+import { checkStorable } from "../check-storable.js";
+import { copyTask } from "../copy-task.js";
 
 /** Creates an empty in-memory store. Every call returns copies: callers never share its state. */
 export function createMemoryStore(): Store {

@@ -50,35 +50,6 @@ export function describeSaveMany(ctx: FreshStore): void {
       expect(await ctx.store.taskGet({ id: task.id })).toStrictEqual(versions[2]);
     });
 
-    it("stores nothing of a call that inserts an id already stored, and stays usable", async () => {
-      const stored = makeTask({ name: "original" });
-      const other = makeTask();
-      await ctx.store.taskSaveMany({ inserted: [stored, other], updated: [] });
-      const before = await ctx.store.taskList({ limit: 10 });
-
-      const newcomer = makeTask();
-      const changed = { ...other, status: "started" as const, seq: 2 };
-      const call = ctx.store.taskSaveMany({
-        inserted: [newcomer, { ...stored, name: "duplicate" }],
-        updated: [changed],
-      });
-      await expect(call).rejects.toThrow();
-
-      expect(await ctx.store.taskList({ limit: 10 })).toStrictEqual(before);
-      expect(await ctx.store.taskGet({ id: newcomer.id })).toBeUndefined();
-      const next = makeTask();
-      await ctx.store.taskSaveMany({ inserted: [next], updated: [changed] });
-      expect(await ctx.store.taskGet({ id: next.id })).toStrictEqual(next);
-      expect(await ctx.store.taskGet({ id: other.id })).toStrictEqual(changed);
-    });
-
-    it("stores nothing of a call that inserts the same id twice", async () => {
-      const task = makeTask();
-      const call = ctx.store.taskSaveMany({ inserted: [makeTask(), task, { ...task, name: "again" }], updated: [] });
-      await expect(call).rejects.toThrow();
-      expect(await ctx.store.taskList({ limit: 10 })).toStrictEqual([]);
-    });
-
     it("refuses a fractional time or count, naming the task and field, and stores nothing of the call", async () => {
       const stored = makeTask();
       await ctx.store.taskSaveMany({ inserted: [stored], updated: [] });

@@ -1,5 +1,5 @@
 /** The checks a durable driver's column types impose, applied by the memory store too. */
-import type { Task } from "../../task/task.js";
+import type { Task } from "../task/task.js";
 
 /**
  * Throws if `task` could not be stored losslessly in integer columns: times, durations and

@@ -1,5 +1,5 @@
 /** Deep copies of tasks, so the memory store's state is reachable only through the interface. */
-import type { Task } from "../../task/task.js";
+import type { Task } from "../task/task.js";
 
 /**
  * A deep copy of `task` with exactly the fields of `Task`, as a durable driver would give
