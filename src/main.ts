@@ -4,14 +4,29 @@
  */
 import { Command } from "commander";
 import pino from "pino";
+import { TaskClient } from "@gobq/sdk";
 import { ConfigError, loadConfig, validate, withDefaults, type ServeOptions } from "./config/config.js";
-import { serve } from "./cli/serve.js";
+import {
+  DEFAULT_SERVER_URL,
+  durationFlag,
+  enqueueOptionsFrom,
+  listQueryFrom,
+  serverUrlFrom,
+  type ClientFlags,
+  type EnqueueFlags,
+  type ListFlags,
+} from "./cli/client-flags.js";
+import type { CommandContext } from "./cli/command-context.js";
+import { CommandError, toCommandError } from "./cli/command-error.js";
+import { showStats } from "./cli/stats.js";
+import { cancelTask, enqueueTask, getTask, listTasks, purgeTasks, retryTask } from "./cli/task-commands.js";
+import { watchTask } from "./cli/watch.js";
 import { StoreOpenError } from "./store/store.js";
 import { ListenError } from "./server/server.js";
 
 /** Errors that are the user's to fix: one clear line, exit code 1, no stack trace. */
 function isUserError(err: unknown): err is Error {
-  return err instanceof ConfigError || err instanceof StoreOpenError || err instanceof ListenError;
+  return err instanceof ConfigError || err instanceof StoreOpenError || err instanceof ListenError || err instanceof CommandError;
 }
 
 const program = new Command("gobq").description("gobq: a durable, priority-ordered task queue served over gRPC");
@@ -29,7 +44,80 @@ program
   .action(async (flags: ServeOptions) => {
     const config = validate(withDefaults(loadConfig(flags, process.env)));
     const log = pino({ level: config.logLevel }, pino.destination(2));
+    // Loaded here, not at the top: the store drivers and the scheduler would otherwise add
+    // ~0.4 s to every client command, which needs none of them.
+    const { serve } = await import("./cli/serve.js");
     await serve(config, log);
+  });
+
+/** A client command, with --server and --json on the command itself so they may follow its arguments. */
+function clientCommand(spec: string, description: string): Command {
+  return program
+    .command(spec)
+    .description(description)
+    .option("--server <url>", `the gobq server's HTTP/2 URL (env GOBQ_SERVER, default ${DEFAULT_SERVER_URL})`)
+    .option("--json", "print the SDK's objects as JSON");
+}
+
+/** Runs a client command against the server named by --server or GOBQ_SERVER; errors become one line. */
+async function withClient(flags: ClientFlags, run: (ctx: CommandContext) => Promise<void>): Promise<void> {
+  const serverUrl = serverUrlFrom(flags.server, process.env.GOBQ_SERVER);
+  const ctx: CommandContext = { client: new TaskClient({ baseUrl: serverUrl }), out: process.stdout, json: flags.json === true };
+  try {
+    await run(ctx);
+  } catch (err) {
+    throw toCommandError(err, serverUrl) ?? err;
+  }
+}
+
+clientCommand("enqueue <name>", "queue a task and print its id")
+  .option("--category <category>", 'the worker pool that runs it (default "default")')
+  .option("--priority <priority>", "low, normal, high or critical (default normal)")
+  .option("--args <json>", "positional arguments, a JSON list")
+  .option("--kwargs <json>", "keyword arguments, a JSON object")
+  .option("--max-retries <n>", "retries after the first attempt, 0 to 100 (default 0)")
+  .option("--delay <duration>", "run no sooner than this from now, e.g. 10s")
+  .option("--timeout <duration>", "an attempt running longer than this fails, e.g. 30s")
+  .option("--idempotency-key <key>", "a second enqueue with the same key returns the first task")
+  .option("--wait", "wait for the final status and print it; exit code 1 if it failed or was cancelled")
+  .action((name: string, flags: ClientFlags & EnqueueFlags & { wait?: boolean }) => {
+    const options = enqueueOptionsFrom(flags);
+    return withClient(flags, (ctx) => enqueueTask(ctx, name, options, flags.wait === true));
+  });
+
+clientCommand("get <id>", "show a task").action((id: string, flags: ClientFlags) => withClient(flags, (ctx) => getTask(ctx, id)));
+
+clientCommand("list", "list tasks, newest first")
+  .option("--category <category>", "only this category")
+  .option("--status <status>", "only this status: pending, started, success, failed, cancelled or retry")
+  .option("--name <name>", "only tasks of this name")
+  .option("--limit <n>", "at most this many tasks (default 100)")
+  .action((flags: ClientFlags & ListFlags) => {
+    const { filter, limit } = listQueryFrom(flags);
+    return withClient(flags, (ctx) => listTasks(ctx, filter, limit));
+  });
+
+clientCommand("watch <id>", "follow a task until it ends; exit code 1 if it failed or was cancelled").action(
+  (id: string, flags: ClientFlags) => withClient(flags, (ctx) => watchTask(ctx, id)),
+);
+
+clientCommand("stats", "a table of counts per category, and totals by status").action(
+  (flags: ClientFlags) => withClient(flags, (ctx) => showStats(ctx)),
+);
+
+clientCommand("cancel <id>", "cancel a task: a queued one never runs, a running one is stopped by its worker").action(
+  (id: string, flags: ClientFlags) => withClient(flags, (ctx) => cancelTask(ctx, id)),
+);
+
+clientCommand("retry <id>", "run a failed task again").action((id: string, flags: ClientFlags) =>
+  withClient(flags, (ctx) => retryTask(ctx, id)),
+);
+
+clientCommand("purge", "delete finished tasks")
+  .requiredOption("--older-than <duration>", "that finished more than this long ago, e.g. 7d")
+  .action((flags: ClientFlags & { olderThan: string }) => {
+    const olderThanMs = durationFlag("--older-than", flags.olderThan);
+    return withClient(flags, (ctx) => purgeTasks(ctx, olderThanMs));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -118,25 +118,30 @@ export class TaskClient<M extends AnyTasks = AnyTasks> {
   }
 
   /**
-   * The task now, then each change, ending after its final status. A dropped stream is
-   * re-opened from the last change seen, so nothing of the final state is missed.
+   * The task now, then each change, ending after its final status. A stream dropped after
+   * it delivered something (server restart, proxy cut) is re-opened from the last change
+   * seen, so nothing of the final state is missed; after `reconnectForMs` (default 60 s) of
+   * failed re-opening it gives up with the last error. A first open that fails throws at once.
    */
-  async *watch(id: string, options: { signal?: AbortSignal } = {}): AsyncIterable<TaskEvent> {
+  async *watch(id: string, options: { signal?: AbortSignal; reconnectForMs?: number } = {}): AsyncIterable<TaskEvent> {
     let afterSeq = 0n;
     let backoffMs = 100;
+    let failingSince: number | undefined;
     for (;;) {
       try {
         for await (const r of this.rpc.watchTask({ id, afterSeq }, { signal: options.signal })) {
           const event = { seq: Number(r.event!.seq), task: taskFromProto(r.event!.task!) };
           afterSeq = r.event!.seq;
           backoffMs = 100;
+          failingSince = undefined;
           yield event;
           if (FINAL_STATUSES.has(event.task.status)) return;
         }
       } catch (err) {
-        if (options.signal?.aborted || !isRetryable(err)) throw err;
+        if (options.signal?.aborted || !isRetryable(err) || afterSeq === 0n) throw err;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > (options.reconnectForMs ?? 60_000)) throw err;
       }
-      // The stream ended before a final status (server restart, proxy cut): re-open it.
       await new Promise((r) => setTimeout(r, backoffMs));
       backoffMs = Math.min(backoffMs * 2, 5000);
     }

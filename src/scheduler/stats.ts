@@ -42,6 +42,7 @@ export function buildStats(
       inCategory += n;
     }
     const c = live.get(category);
+    if (inCategory === 0 && (c?.workers ?? 0) === 0) continue; // every task purged, no worker around
     const queued = c?.ready.size ?? 0;
     const running = counts.get(category, "started");
     const oldest = c?.ready.oldestReadyAt();

@@ -38,7 +38,8 @@ export function runGobq(args: string[], timeoutMs = 20_000): Promise<{ code: num
       child.kill("SIGKILL");
       reject(new Error(`gobq ${args.join(" ")} did not exit within ${timeoutMs} ms`));
     }, timeoutMs);
-    child.on("exit", (code) => {
+    // "close", not "exit": stdout and stderr may still hold output when the process exits.
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
