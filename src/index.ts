@@ -10,3 +10,4 @@ export { openStore, type StoreLocation } from "./store/open.js";
 export type { Store } from "./store/store.js";
 export * from "./task/errors.js";
 export type { Task, TaskPriority, TaskStatus, JsonValue, JsonObject } from "./task/task.js";
+export { TaskQueue, TasksDisabledError, type TaskQueueOptions, type AddTaskOptions, type TaskStatsSummary } from "./embedded/task-queue.js";

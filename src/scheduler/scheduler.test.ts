@@ -295,6 +295,29 @@ describe("Scheduler validation, stats, long-poll, watch", () => {
     expect(await empty).toEqual([]);
   });
 
+  it("hands back a lease whose caller left while it was being committed", async () => {
+    const inner = createMemoryStore();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Holds commits of changed tasks (the lease) until released; enqueues pass.
+    const store: Store = {
+      ...inner,
+      taskSaveMany: async (p) => {
+        if (p.updated.length > 0) await gate;
+        return inner.taskSaveMany(p);
+      },
+    };
+    const { s, lease } = await setup(store);
+    const ac = new AbortController();
+    const polling = s.lease({ category: "c", workerId: "gone", maxTasks: 1, leaseMs: 30_000, waitMs: 30_000 }, ac.signal);
+    const { task } = await s.enqueue(input({ category: "c" }));
+    ac.abort(); // the task went to the poll; its lease is waiting to be committed
+    release();
+    expect(await polling).toEqual([]);
+    expect(await s.get(task.id)).toMatchObject({ status: "pending", attempt: 0, lease: undefined });
+    expect((await lease({ category: "c" })).map((l) => l.task.id)).toEqual([task.id]);
+  });
+
   it("streams a task's changes to a watcher, ending after the final status", async () => {
     const { s, lease } = await setup();
     const { task } = await s.enqueue(input());

@@ -295,10 +295,33 @@ export class Scheduler {
     c.workersSeen.set(req.workerId, this.clock.now());
     const names = req.taskNames && req.taskNames.length > 0 ? new Set(req.taskNames) : undefined;
     const taken = this.takeReady(c, names, req);
-    if (taken.length > 0) return this.commitLeases(taken);
-    if (req.waitMs === 0) return [];
-    const tasks = await c.waiters.wait({ names, req, clock: this.clock, signal });
-    return tasks.length > 0 ? this.commitLeases(tasks) : [];
+    const tasks = taken.length > 0 || req.waitMs === 0 ? taken : await c.waiters.wait({ names, req, clock: this.clock, signal });
+    if (tasks.length === 0) return [];
+    const leased = await this.commitLeases(tasks);
+    if (!signal?.aborted) return leased;
+    // The caller left while its lease was being committed: it will never learn the tokens.
+    await this.handBack(leased);
+    return [];
+  }
+
+  /** Returns leases no worker received to their queue, as if never leased. */
+  private async handBack(leased: readonly LeasedTask[]): Promise<void> {
+    const back: Task[] = [];
+    for (const { task, leaseToken } of leased) {
+      if (task.status !== "started" || task.lease?.token !== leaseToken) continue;
+      const requeued = !task.cancelRequested; // a cancel asked meanwhile ends it instead
+      transition.requeueAttempt(task, this.clock.now());
+      this.counts.move(task.category, "started", task.status);
+      if (requeued) {
+        task.attempt -= 1;
+        this.prepareReady(task);
+      }
+      back.push(task);
+    }
+    if (back.length === 0) return;
+    await this.writer.write([], back);
+    for (const t of back) this.hub.publish(t);
+    this.pushReady(back);
   }
 
   /** Extends a lease and records progress; says whether cancel was requested. */
