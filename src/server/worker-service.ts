@@ -18,7 +18,7 @@ import { BOUNDS } from "../task/validate.js";
 import type { Task } from "../task/task.js";
 import type { Scheduler } from "../scheduler/scheduler.js";
 import type { Clock } from "../scheduler/clock.js";
-import { jsonFromValue, msFromDuration, taskToProto } from "./convert.js";
+import { jsonFromValue, msFromDuration, STATUS_TO_PB, taskToProto } from "./convert.js";
 import { type ErrorLog, toConnectError } from "./errors.js";
 import { guardUnary } from "./guard.js";
 
@@ -43,10 +43,9 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
       throw new InvalidArgumentError("tasks", `at most ${BOUNDS.maxAckBatch} per call, got ${items.length}`);
     }
     const settled = await Promise.allSettled(items.map(fn));
-    const at = now();
     return settled.map((s, i) => {
       const taskId = items[i]!.taskId;
-      if (s.status === "fulfilled") return create(AckResultSchema, { taskId, task: taskToProto(s.value, at) });
+      if (s.status === "fulfilled") return create(AckResultSchema, { taskId, status: STATUS_TO_PB[s.value.status] });
       if (!(s.reason instanceof GobqError)) throw toConnectError(s.reason, log, "ack batch");
       return create(AckResultSchema, { taskId, errorReason: s.reason.reason, errorMessage: s.reason.message });
     });

@@ -23,7 +23,7 @@ import { listSegments, readSegment, WalWriter } from "./wal-file.js";
 export interface LoggedStoreOptions {
   /** Log segments are named `<base>.gobq-log.<n>`; for DuckDB, the database file's path. */
   base: string;
-  /** Fold at least this often while rows wait. Default 200 ms. */
+  /** Fold at least this often while rows wait. Default 1,000 ms. */
   foldEveryMs?: number;
   /** Fold as soon as this many rows wait. Default 20,000. */
   foldAtRows?: number;
@@ -86,7 +86,7 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
 
   const timer = setInterval(() => {
     if (overlay.size > 0 && !folding) void fold().catch(() => {});
-  }, options.foldEveryMs ?? 200);
+  }, options.foldEveryMs ?? 1000);
   timer.unref();
 
   async function folded<T>(read: () => Promise<T>): Promise<T> {
