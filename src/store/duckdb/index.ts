@@ -1,2 +1,3 @@
 /** The DuckDB store driver: the default, embedded, single-process store. */
-export { openDuckDbStore, type DuckDbStoreOptions } from "./open.js";
+export { openDuckDbStore } from "./store.js";
+export type { DuckDbStoreOptions } from "./open.js";

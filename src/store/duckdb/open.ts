@@ -1,9 +1,8 @@
-/** Opening a DuckDB store file: folder, lock, schema, connections. */
+/** Opening a DuckDB store file: folder, lock, schema, connections (inside the store thread). */
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { StoreOpenError, type Store } from "../store.js";
-import { withWriteAheadLog } from "../wal/logged-store.js";
+import type { Store } from "../store.js";
 import { createDuckDbStore } from "./duckdb-store.js";
 import { storeOpenError } from "./open-error.js";
 import { prepareSaveTasks } from "./save-many.js";
@@ -15,22 +14,15 @@ export interface DuckDbStoreOptions {
   path: string;
 }
 
-// DuckDB's file lock is per process: a second instance on the same file in this process
-// would open without complaint and corrupt it. Files this process holds open, by absolute path.
-const openInThisProcess = new Set<string>();
-
 /**
- * Opens (creating if needed) the DuckDB store file and brings its schema up to date.
- * Throws `StoreOpenError` with one clear line if the file is locked by another process or
- * already open in this one, the path is not writable, or the file is not a gobq store.
+ * Opens (creating if needed) the DuckDB store file and brings its schema up to date — the
+ * bare file, without the write-ahead log. Throws `StoreOpenError` with one clear line if
+ * the file is locked by another process, the path is not writable, or the file is not a
+ * gobq store.
  */
-export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Store> {
+export async function openDuckDbFile(options: DuckDbStoreOptions): Promise<Store> {
   const path = resolve(options.path);
-  if (openInThisProcess.has(path)) {
-    throw new StoreOpenError(`cannot open store file "${path}": it is already open in this process`);
-  }
-  openInThisProcess.add(path);
-  const release = (): void => void openInThisProcess.delete(path);
+  const release = (): void => {};
   let instance: DuckDBInstance | undefined;
   try {
     await mkdir(dirname(path), { recursive: true });
@@ -45,7 +37,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
       reader.closeSync();
       throw error;
     }
-    return await withWriteAheadLog(createDuckDbStore({ path, instance, writer, reader, release }), { base: path });
+    return createDuckDbStore({ path, instance, writer, reader, release });
   } catch (error) {
     instance?.closeSync();
     release();

@@ -12,17 +12,22 @@
  * Reads see the overlay: `taskGet` looks there first; reads that scan (lists, counts,
  * purges) fold first, then ask the store.
  */
-import { rmSync } from "node:fs";
 import { checkStorable } from "../check-storable.js";
 import { copyTask } from "../copy-task.js";
 import type { Store, TaskSaveManyParams } from "../store.js";
 import type { Task } from "../../task/task.js";
-import { listSegments, readSegment, WalWriter } from "./wal-file.js";
+import { foldSegmentsInto } from "./fold.js";
+import { listSegments, WalWriter } from "./wal-file.js";
 
 /** Options of `withWriteAheadLog`. */
 export interface LoggedStoreOptions {
   /** Log segments are named `<base>.gobq-log.<n>`; for DuckDB, the database file's path. */
   base: string;
+  /**
+   * Writes what the given segments hold into the store and deletes them. Default: read
+   * them here and `taskSaveMany` the latest rows (`foldSegmentsInto`).
+   */
+  foldSegments?: (paths: string[]) => Promise<void>;
   /** Fold at least this often while rows wait. Default 1,000 ms. */
   foldEveryMs?: number;
   /** Fold as soon as this many rows wait. Default 20,000. */
@@ -31,7 +36,9 @@ export interface LoggedStoreOptions {
 
 /** Wraps `inner`; folds any log left by a previous process into it first. */
 export async function withWriteAheadLog(inner: Store, options: LoggedStoreOptions): Promise<Store> {
-  await recover(inner, options.base);
+  const foldSegments = options.foldSegments ?? ((paths: string[]) => foldSegmentsInto(inner, paths));
+  // What a previous process left (it crashed, or was killed) goes into the store first.
+  await foldSegments(listSegments(options.base).map((s) => s.path));
   const log = await WalWriter.open(options.base);
   const foldAtRows = options.foldAtRows ?? 20_000;
   const overlay = new Map<string, Task>();
@@ -74,13 +81,12 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
       // Rotating and taking the snapshot in one step: the finished segments hold exactly it.
       const [segment, batch] = await serial(async () => [await log.rotate(), new Map(overlay)] as const);
       try {
-        await inner.taskSaveMany({ inserted: [], updated: [...batch.values()] });
+        await foldSegments(listSegments(options.base).filter((s) => s.n <= segment).map((s) => s.path));
       } catch (err) {
         failure = new Error(`folding the write-ahead log into the store failed: ${(err as Error).message}`, { cause: err });
         throw failure;
       }
       for (const [id, t] of batch) if (overlay.get(id) === t) overlay.delete(id);
-      log.dropThrough(segment);
     }
   }
 
@@ -127,19 +133,4 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
       return closing;
     },
   };
-}
-
-/** Folds the segments a previous process left (it crashed, or was killed) into the store. */
-async function recover(inner: Store, base: string): Promise<void> {
-  const segments = listSegments(base);
-  if (segments.length === 0) return;
-  const latest = new Map<string, Task>();
-  for (const s of segments) {
-    for (const r of readSegment(s.path)) {
-      for (const t of r.inserted) latest.set(t.id, t);
-      for (const t of r.updated) latest.set(t.id, t);
-    }
-  }
-  if (latest.size > 0) await inner.taskSaveMany({ inserted: [], updated: [...latest.values()] });
-  for (const s of segments) rmSync(s.path, { force: true });
 }
