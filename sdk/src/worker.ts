@@ -42,7 +42,7 @@ import { WorkerService, type LeasedTask } from "./gen/gobq/v1/worker_service_pb.
 import { transportFor } from "./transport.js";
 import type { AnyTasks } from "./types.js";
 import { AckBatcher } from "./worker-acks.js";
-import { type WorkerLog, createBackoff, createOutageReporter, sleep } from "./worker-backoff.js";
+import { createBackoff, createOutageReporter, sleep } from "./worker-backoff.js";
 import type { TaskHandler } from "./worker-context.js";
 import { type RunDeps, TaskRun } from "./worker-run.js";
 import { checkName, resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from "./worker-options.js";

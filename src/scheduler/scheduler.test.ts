@@ -67,7 +67,7 @@ describe("Scheduler ordering", () => {
   });
 
   it("puts a task whose backoff ended at the tail of its priority", async () => {
-    const { s, clock, lease, advance } = await setup();
+    const { s, lease, advance } = await setup();
     const { task: a } = await s.enqueue(input({ maxRetries: 1, args: ["a"] }));
     const [la] = await lease();
     const { task: b } = await s.enqueue(input({ args: ["b"] }));
@@ -149,7 +149,7 @@ describe("Scheduler retries and leases", () => {
   });
 
   it("counts an expired lease as a failed attempt and refuses the stale token", async () => {
-    const { s, clock, lease, advance } = await setup();
+    const { s, lease, advance } = await setup();
     const { task } = await s.enqueue(input({ maxRetries: 1 }));
     const [first] = await lease({ leaseMs: 5000 });
     await advance(5000);
@@ -179,7 +179,7 @@ describe("Scheduler retries and leases", () => {
   });
 
   it("fails an attempt that runs past its timeout", async () => {
-    const { s, clock, lease, advance } = await setup();
+    const { s, lease, advance } = await setup();
     const { task } = await s.enqueue(input({ timeoutMs: 2000, maxRetries: 3 }));
     const [l] = await lease({ leaseMs: 60_000 });
     await s.heartbeat({ taskId: task.id, leaseToken: l!.leaseToken, progress: 1, progressMessage: "" });
@@ -211,7 +211,7 @@ describe("Scheduler cancel, retry, delay, dedupe", () => {
   });
 
   it("cancels a task waiting for its retry", async () => {
-    const { s, clock, lease, advance } = await setup();
+    const { s, lease, advance } = await setup();
     const { task } = await s.enqueue(input({ maxRetries: 2 }));
     const [l] = await lease();
     await s.fail({ taskId: task.id, leaseToken: l!.leaseToken, error: undefined, retryable: true });
@@ -286,7 +286,7 @@ describe("Scheduler validation, stats, long-poll, watch", () => {
   });
 
   it("answers a waiting long-poll as soon as a task is enqueued, or empty when wait runs out", async () => {
-    const { s, clock, lease, advance } = await setup();
+    const { s, lease, advance } = await setup();
     const waiting = lease({ waitMs: 30_000 });
     const { task } = await s.enqueue(input());
     expect((await waiting).map((l) => l.task.id)).toEqual([task.id]);

@@ -11,17 +11,14 @@
  * Invariants: a task is in `live` while unfinished or while its final state is not yet
  * committed; a PENDING task with a readySeq is in its category's ReadyQueue exactly once.
  */
-import { randomUUID } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
-import { InvalidArgumentError, LeaseLostError, TaskNotFoundError, UnavailableError } from "../task/errors.js";
+import { InvalidArgumentError, TaskNotFoundError, UnavailableError } from "../task/errors.js";
 import { type Task, isFinal } from "../task/task.js";
 import * as transition from "../task/transitions.js";
 import {
   BOUNDS,
-  DEFAULT_LIMITS,
   type EnqueueInput,
   type EnqueueSpec,
-  type Limits,
   checkId,
   checkInt,
   checkLength,
@@ -31,92 +28,18 @@ import {
   validateResult,
   validateTaskError,
 } from "../task/validate.js";
-import type { Store } from "../store/store.js";
-import { type Clock, systemClock } from "./clock.js";
-import { Counts } from "./counts.js";
-import { EventHub, type Subscription, type TaskEvent } from "./event-hub.js";
-import { GroupCommit } from "./group-commit.js";
-import { TimerHeap } from "./heap.js";
-import { LeaseWaiters, type LeaseRequest } from "./lease-waiters.js";
-import { ReadyQueue } from "./ready-queue.js";
+import type { Subscription, TaskEvent } from "./event-hub.js";
+import type { LeaseRequest } from "./lease-waiters.js";
 import { type CategoryStats, type Stats, buildStats } from "./stats.js";
 import type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput } from "./inputs.js";
+import type { ReadyQueue } from "./ready-queue.js";
+import { SchedulerCore, type SchedulerLog, type SchedulerOptions } from "./scheduler-core.js";
 
 export type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput, LeaseRequest, Stats, CategoryStats, TaskEvent };
-
-/** Where log lines go; pino's logger fits. */
-export interface SchedulerLog {
-  error(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-}
-
-/** Options of `Scheduler`. */
-export interface SchedulerOptions {
-  store: Store;
-  /** Default: the system clock. */
-  clock?: Clock;
-  /** Default: DEFAULT_LIMITS (1 MiB payloads). */
-  limits?: Limits;
-  /** Default: Math.random (jitter). */
-  random?: () => number;
-  /** Default: discards. */
-  log?: SchedulerLog;
-  /** Events a watcher of many tasks may fall behind before it is ended. Default 10,000. */
-  maxWatchBuffer?: number;
-  /** Finished tasks are purged this long after they finish, checked hourly; 0 keeps them. Default 7 days. */
-  retentionMs?: number;
-}
-
-const RETENTION_CHECK_MS = 3_600_000;
-
-type TimerEntry = { kind: "ready"; task: Task } | { kind: "lease"; task: Task; token: string };
-
-/** Per category: its ready queue, its waiting long-polls and who leased lately. */
-interface Category {
-  ready: ReadyQueue;
-  waiters: LeaseWaiters;
-  workersSeen: Map<string, number>;
-}
-
-const silentLog: SchedulerLog = { error() {}, info() {} };
+export type { SchedulerLog, SchedulerOptions };
 
 /** See the module comment. Create with `Scheduler.open`. */
-export class Scheduler {
-  private readonly store: Store;
-  private readonly clock: Clock;
-  private readonly limits: Limits;
-  private readonly random: () => number;
-  private readonly log: SchedulerLog;
-  private readonly writer: GroupCommit;
-  private readonly hub: EventHub;
-  private readonly live = new Map<string, Task>();
-  private readonly categories = new Map<string, Category>();
-  private readonly timers = new TimerHeap<TimerEntry>();
-  private readonly counts = new Counts();
-  /** Enqueues in flight by idempotency key, so concurrent duplicates see one task. */
-  private readonly pendingKeys = new Map<string, Promise<Task | undefined>>();
-  private readySeq = 0;
-  /** Tasks given a readySeq whose commit is in flight; see prepareReady. */
-  private readonly awaitingCommit = new Set<Task>();
-  private armed: { at: number; handle: unknown } | undefined;
-  private stopping = false;
-  private retentionTimer: unknown;
-  private readonly retentionMs: number;
-
-  private constructor(options: SchedulerOptions) {
-    this.retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
-    this.store = options.store;
-    this.clock = options.clock ?? systemClock;
-    this.limits = options.limits ?? DEFAULT_LIMITS;
-    this.random = options.random ?? Math.random;
-    this.log = options.log ?? silentLog;
-    this.hub = new EventHub(options.maxWatchBuffer ?? 10_000);
-    this.writer = new GroupCommit({
-      store: this.store,
-      onFailure: (err) => this.log.error({ err }, "store write failed; refusing further changes"),
-    });
-  }
-
+export class Scheduler extends SchedulerCore {
   /** Builds a scheduler and rebuilds its queues from the store: every unfinished task returns to its place. */
   static async open(options: SchedulerOptions): Promise<Scheduler> {
     const s = new Scheduler(options);
@@ -304,26 +227,6 @@ export class Scheduler {
     return [];
   }
 
-  /** Returns leases no worker received to their queue, as if never leased. */
-  private async handBack(leased: readonly LeasedTask[]): Promise<void> {
-    const back: Task[] = [];
-    for (const { task, leaseToken } of leased) {
-      if (task.status !== "started" || task.lease?.token !== leaseToken) continue;
-      const requeued = !task.cancelRequested; // a cancel asked meanwhile ends it instead
-      transition.requeueAttempt(task, this.clock.now());
-      this.counts.move(task.category, "started", task.status);
-      if (requeued) {
-        task.attempt -= 1;
-        this.prepareReady(task);
-      }
-      back.push(task);
-    }
-    if (back.length === 0) return;
-    await this.writer.write([], back);
-    for (const t of back) this.hub.publish(t);
-    this.pushReady(back);
-  }
-
   /** Extends a lease and records progress; says whether cancel was requested. */
   async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
     const progress = checkRange("progress", input.progress, 0, 100);
@@ -402,7 +305,7 @@ export class Scheduler {
     await this.store.close();
   }
 
-  // ---- internals ------------------------------------------------------------------------
+  // ---- enqueue internals ------------------------------------------------------------
 
   private async enqueueSpecs(specs: readonly EnqueueSpec[]): Promise<Array<{ task: Task; deduplicated: boolean }>> {
     this.assertChangesAllowed();
@@ -512,193 +415,4 @@ export class Scheduler {
     };
   }
 
-  /** The live STARTED task if `token` is its current lease; otherwise LEASE_LOST or NOT_FOUND. */
-  private async leased(taskId: string, token: string): Promise<Task> {
-    const id = checkId("task_id", taskId);
-    if (token === "") throw new InvalidArgumentError("lease_token", "is required");
-    const task = this.live.get(id);
-    if (task?.status === "started" && task.lease?.token === token) return task;
-    if (task === undefined && (await this.store.taskGet({ id })) === undefined) throw new TaskNotFoundError(taskId);
-    throw new LeaseLostError(taskId);
-  }
-
-  private assertChangesAllowed(): void {
-    if (this.stopping) throw new UnavailableError("the server is shutting down");
-    this.writer.assertWritable();
-  }
-
-  /** Commits one task's change, publishes it, and drops it from memory if it is final. */
-  private async commit(task: Task): Promise<void> {
-    await this.writer.write([], [task]);
-    this.hub.publish(task);
-    if (isFinal(task.status) && this.live.get(task.id) === task) this.live.delete(task.id);
-  }
-
-  private category(name: string): Category {
-    let c = this.categories.get(name);
-    if (c === undefined) {
-      c = { ready: new ReadyQueue(), waiters: new LeaseWaiters(), workersSeen: new Map() };
-      this.categories.set(name, c);
-    }
-    return c;
-  }
-
-  /**
-   * Gives a task its FIFO position, to be committed with it. It joins its ready queue only
-   * in `pushReady`, after that commit: commits resolve in the order they were asked for,
-   * so tasks join their queues in readySeq order, and a worker never gets a task the store
-   * does not have yet.
-   */
-  private prepareReady(task: Task): void {
-    transition.becomeReady(task, ++this.readySeq, this.clock.now());
-    this.awaitingCommit.add(task);
-  }
-
-  /** After their commit: queues the tasks still ready and hands them to waiting long-polls. */
-  private pushReady(tasks: readonly Task[]): void {
-    const touched = new Set<string>();
-    for (const t of tasks) {
-      if (!this.awaitingCommit.delete(t)) continue;
-      if (t.status !== "pending" || t.readySeq === undefined) continue; // cancelled meanwhile
-      this.category(t.category).ready.push(t);
-      touched.add(t.category);
-    }
-    for (const category of touched) this.dispatch(category);
-  }
-
-  /** Takes ready tasks and starts their attempts in memory (committed by the caller). */
-  private takeReady(c: Category, names: ReadonlySet<string> | undefined, req: LeaseRequest): Task[] {
-    const tasks = c.ready.take(names, req.maxTasks);
-    const now = this.clock.now();
-    for (const task of tasks) {
-      const lease = { workerId: req.workerId, token: randomUUID(), expiresAt: now + req.leaseMs, durationMs: req.leaseMs };
-      transition.startAttempt(task, lease, now);
-      this.counts.move(task.category, "pending", "started");
-      this.timers.push(this.deadline(task), { kind: "lease", task, token: lease.token });
-    }
-    if (tasks.length > 0) this.arm();
-    return tasks;
-  }
-
-  private async commitLeases(tasks: Task[]): Promise<LeasedTask[]> {
-    const leases = tasks.map((task) => ({ task, token: task.lease!.token }));
-    await this.writer.write([], tasks);
-    for (const t of tasks) this.hub.publish(t);
-    return leases.map(({ task, token }) => ({ task, leaseToken: token, leaseExpiresAt: task.lease?.expiresAt ?? 0 }));
-  }
-
-  /** Hands ready tasks of a category to waiting long-polls, oldest poll first. */
-  private dispatch(category: string): void {
-    const c = this.categories.get(category);
-    if (c === undefined || c.ready.size === 0) return;
-    c.waiters.serve((names, req) => this.takeReady(c, names, req));
-  }
-
-  /** When a STARTED task's attempt ends on its own: lease expiry or timeout, whichever first. */
-  private deadline(task: Task): number {
-    const expiry = task.lease!.expiresAt;
-    return task.timeoutMs === undefined ? expiry : Math.min(expiry, task.startedAt! + task.timeoutMs);
-  }
-
-  private endAttempt(task: Task, error: { message: string; type: string }, retryable: boolean): void {
-    const at = transition.failAttempt(task, error, retryable, this.clock.now(), this.random);
-    this.counts.move(task.category, "started", task.status);
-    if (at !== undefined) {
-      this.timers.push(at, { kind: "ready", task });
-      this.arm();
-    }
-  }
-
-  /** Keeps one system timer armed for the earliest entry of the heap. */
-  private arm(): void {
-    const at = this.timers.peekAt();
-    if (at === undefined || this.stopping) return;
-    if (this.armed && this.armed.at <= at) return;
-    if (this.armed) this.clock.clearTimer(this.armed.handle);
-    const handle = this.clock.setTimer(() => this.fire(), Math.max(0, at - this.clock.now()));
-    this.armed = { at, handle };
-  }
-
-  private fire(): void {
-    this.armed = undefined;
-    if (this.stopping) return;
-    const now = this.clock.now();
-    const changed: Task[] = [];
-    const promoted: Task[] = [];
-    for (let due = this.timers.popDue(now); due; due = this.timers.popDue(now)) {
-      const { task } = due.value;
-      if (due.value.kind === "ready") {
-        const waiting =
-          (task.status === "retry" && task.nextAttemptAt === due.at) ||
-          (task.status === "pending" && task.readySeq === undefined && this.live.get(task.id) === task);
-        if (!waiting) continue;
-        const from = task.status;
-        this.prepareReady(task);
-        this.counts.move(task.category, from, task.status);
-        promoted.push(task);
-      } else {
-        if (task.status !== "started" || task.lease?.token !== due.value.token) continue;
-        if (this.deadline(task) > now) continue; // extended by a heartbeat: a later entry exists
-        const timedOut = task.timeoutMs !== undefined && now >= task.startedAt! + task.timeoutMs;
-        if (timedOut) {
-          transition.failAttempt(task, transition.TIMEOUT_ERROR, false, now, this.random);
-          this.counts.move(task.category, "started", task.status);
-        } else {
-          this.endAttempt(task, transition.LEASE_EXPIRED_ERROR, true);
-        }
-      }
-      changed.push(task);
-    }
-    if (changed.length > 0) {
-      this.writer
-        .write([], changed)
-        .then(() => {
-          for (const t of changed) {
-            this.hub.publish(t);
-            if (isFinal(t.status) && this.live.get(t.id) === t) this.live.delete(t.id);
-          }
-          this.pushReady(promoted);
-        })
-        .catch(() => {}); // the writer has stopped and logged why
-    }
-    this.arm();
-  }
-
-  private scheduleRetention(): void {
-    if (this.retentionMs <= 0 || this.stopping) return;
-    this.retentionTimer = this.clock.setTimer(() => {
-      this.purge(this.retentionMs)
-        .then((deleted) => deleted > 0 && this.log.info({ deleted }, "retention: purged finished tasks"))
-        .catch((err) => this.log.error({ err }, "retention purge failed"))
-        .finally(() => this.scheduleRetention());
-    }, RETENTION_CHECK_MS);
-  }
-
-  private async rebuild(): Promise<void> {
-    this.counts.load(await this.store.taskCountByCategoryAndStatus());
-    this.readySeq = await this.store.taskMaxReadySeq();
-    const ready: Task[] = [];
-    let afterId: string | undefined;
-    for (;;) {
-      const page = await this.store.taskListUnfinished({ afterId, limit: 10_000 });
-      for (const task of page) {
-        this.live.set(task.id, task);
-        if (task.status === "started" && task.lease) {
-          this.timers.push(this.deadline(task), { kind: "lease", task, token: task.lease.token });
-        } else if (task.status === "retry") {
-          this.timers.push(task.nextAttemptAt ?? 0, { kind: "ready", task });
-        } else if (task.status === "pending" && task.readySeq !== undefined) {
-          ready.push(task);
-        } else if (task.status === "pending") {
-          this.timers.push(task.runAt ?? task.createdAt, { kind: "ready", task });
-        }
-      }
-      if (page.length === 0) break;
-      afterId = page[page.length - 1]!.id;
-    }
-    ready.sort((a, b) => a.readySeq! - b.readySeq!);
-    for (const task of ready) this.category(task.category).ready.push(task);
-    if (this.live.size > 0) this.log.info({ unfinished: this.live.size, ready: ready.length }, "queues rebuilt from the store");
-    this.arm();
-  }
 }
