@@ -35,12 +35,21 @@ program
   .command("serve")
   .description("serve TaskService and WorkerService (default: DuckDB at ./data/gobq.duckdb on 127.0.0.1:50051)")
   .option("--listen <host:port>", "HTTP/2 listener for gRPC, gRPC-Web and Connect (default 127.0.0.1:50051)")
-  .option("--http-listen <host:port|off>", "HTTP/1.1 listener for Connect JSON and gRPC-Web (default 127.0.0.1:50052)")
+  .option("--http-listen <host:port|off>", "HTTP/1.1 listener for Connect JSON and gRPC-Web (default 127.0.0.1:50052; off with --tls-cert)")
   .option("--store <location>", "duckdb:PATH or memory: (default duckdb:./data/gobq.duckdb)")
   .option("--retention <duration>", "delete finished tasks this long after they finish; 0 keeps them (default 7d)")
   .option("--max-payload-bytes <n>", "largest args + kwargs of a task as JSON (default 1048576)")
   .option("--max-message-bytes <n>", "largest request message (default 33554432)")
   .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (default info)")
+  .option("--max-queued <n>", "tasks waiting to run, all categories together; beyond it enqueues get RESOURCE_EXHAUSTED (default 1000000)")
+  .option("--max-queued-per-category <n>", "the same limit within one category (default 1000000: only --max-queued binds)")
+  .option("--max-watchers <n>", "open WatchTask/WatchTasks streams, each ≈ 37 KB heap and 57 KB RSS (default 5000)")
+  .option("--max-pollers <n>", "LeaseTasks long-polls waiting at once, each ≈ 37 KB heap and 57 KB RSS (default 5000)")
+  .option("--tokens <file>", "JSON list of bearer tokens and their roles; env GOBQ_TOKENS_FILE, or GOBQ_TOKENS for the list itself (default: no authentication)")
+  .option("--tls-cert <file>", "PEM certificate chain: serve over TLS, HTTP/2 and HTTP/1.1 on the --listen port")
+  .option("--tls-key <file>", "PEM private key of --tls-cert")
+  .option("--tls-client-ca <file>", "PEM CA certificates: every client must present a certificate they signed")
+  .option("--insecure", "serve without authentication on an address other machines can reach")
   .action(async (flags: ServeOptions) => {
     const config = validate(withDefaults(loadConfig(flags, process.env)));
     const log = pino({ level: config.logLevel }, pino.destination(2));
@@ -56,13 +65,15 @@ function clientCommand(spec: string, description: string): Command {
     .command(spec)
     .description(description)
     .option("--server <url>", `the gobq server's HTTP/2 URL (env GOBQ_SERVER, default ${DEFAULT_SERVER_URL})`)
-    .option("--json", "print the SDK's objects as JSON");
+    .option("--json", "print the SDK's objects as JSON")
+    .addHelpText("after", "\nEnvironment: GOBQ_TOKEN is the bearer token sent to a server started with --tokens.");
 }
 
 /** Runs a client command against the server named by --server or GOBQ_SERVER; errors become one line. */
 async function withClient(flags: ClientFlags, run: (ctx: CommandContext) => Promise<void>): Promise<void> {
   const serverUrl = serverUrlFrom(flags.server, process.env.GOBQ_SERVER);
-  const ctx: CommandContext = { client: new TaskClient({ baseUrl: serverUrl }), out: process.stdout, json: flags.json === true };
+  const token = process.env.GOBQ_TOKEN || undefined;
+  const ctx: CommandContext = { client: new TaskClient({ baseUrl: serverUrl, token }), out: process.stdout, json: flags.json === true };
   try {
     await run(ctx);
   } catch (err) {

@@ -124,26 +124,35 @@ export class TaskClient<M extends AnyTasks = AnyTasks> {
    * failed re-opening it gives up with the last error. A first open that fails throws at once.
    */
   async *watch(id: string, options: { signal?: AbortSignal; reconnectForMs?: number } = {}): AsyncIterable<TaskEvent> {
+    // Leaving early (a `break` in the caller's loop) must end the server's stream too: the
+    // stream's own iterator does not cancel it, and an open watch holds one of the server's
+    // limited watcher slots until the connection closes.
+    const leaving = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, leaving.signal]) : leaving.signal;
     let afterSeq = 0n;
     let backoffMs = 100;
     let failingSince: number | undefined;
-    for (;;) {
-      try {
-        for await (const r of this.rpc.watchTask({ id, afterSeq }, { signal: options.signal })) {
-          const event = { seq: Number(r.event!.seq), task: taskFromProto(r.event!.task!) };
-          afterSeq = r.event!.seq;
-          backoffMs = 100;
-          failingSince = undefined;
-          yield event;
-          if (FINAL_STATUSES.has(event.task.status)) return;
+    try {
+      for (;;) {
+        try {
+          for await (const r of this.rpc.watchTask({ id, afterSeq }, { signal })) {
+            const event = { seq: Number(r.event!.seq), task: taskFromProto(r.event!.task!) };
+            afterSeq = r.event!.seq;
+            backoffMs = 100;
+            failingSince = undefined;
+            yield event;
+            if (FINAL_STATUSES.has(event.task.status)) return;
+          }
+        } catch (err) {
+          if (options.signal?.aborted || !isRetryable(err) || afterSeq === 0n) throw err;
+          failingSince ??= Date.now();
+          if (Date.now() - failingSince > (options.reconnectForMs ?? 60_000)) throw err;
         }
-      } catch (err) {
-        if (options.signal?.aborted || !isRetryable(err) || afterSeq === 0n) throw err;
-        failingSince ??= Date.now();
-        if (Date.now() - failingSince > (options.reconnectForMs ?? 60_000)) throw err;
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 5000);
       }
-      await new Promise((r) => setTimeout(r, backoffMs));
-      backoffMs = Math.min(backoffMs * 2, 5000);
+    } finally {
+      leaving.abort();
     }
   }
 

@@ -10,6 +10,6 @@
  */
 export { TaskClient, type TaskClientOptions, type EnqueueItem } from "./client.js";
 export { NonRetryableError, isRetryable, reasonOf, fieldOf } from "./errors.js";
-export type { ConnectionOptions } from "./transport.js";
+export type { ConnectionOptions, TlsClientOptions } from "./transport.js";
 export * from "./types.js";
 export { Worker, TaskAbortedError, type WorkerOptions, type StopOptions, type WorkerLog, type TaskContext, type TaskHandler, type AbortReason } from "./worker.js";

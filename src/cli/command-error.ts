@@ -32,6 +32,8 @@ export function toCommandError(err: unknown, serverUrl: string): CommandError | 
     case Code.FailedPrecondition:
     case Code.Unavailable:
       return new CommandError(err.rawMessage);
+    case Code.Unauthenticated:
+      return new CommandError(`${err.message}; set GOBQ_TOKEN to a token the server accepts`);
     default:
       return new CommandError(err.message);
   }

@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { ResolvedServeOptions } from "../config/config.js";
 import { Scheduler } from "../scheduler/scheduler.js";
+import { createAuth } from "../server/auth.js";
 import { createRoutes } from "../server/routes.js";
 import { startServer } from "../server/server.js";
 import { openStore } from "../store/open.js";
@@ -16,22 +17,35 @@ export async function serve(config: ResolvedServeOptions, log: Logger): Promise<
       log,
       retentionMs: config.retentionMs,
       limits: { maxPayloadBytes: config.maxPayloadBytes, maxResultBytes: config.maxPayloadBytes },
+      overload: {
+        maxQueued: config.maxQueued,
+        maxQueuedPerCategory: config.maxQueuedPerCategory,
+        maxWatchers: config.maxWatchers,
+        maxPollers: config.maxPollers,
+      },
     });
   } catch (err) {
     await store.close();
     throw err;
   }
   const server = await startServer({
-    routes: createRoutes({ scheduler, log }),
+    routes: createRoutes({ scheduler, log, auth: config.tokens && createAuth({ tokens: config.tokens, log }) }),
     listen: config.listen,
     httpListen: config.httpListen,
     maxMessageBytes: config.maxMessageBytes,
+    tls: config.tls,
   }).catch(async (err) => {
     await scheduler.stop();
     throw err;
   });
   log.info(
-    { grpc: server.url, http: server.httpUrl, store: config.store.kind === "duckdb" ? config.store.path : "memory" },
+    {
+      grpc: server.url,
+      http: server.httpUrl,
+      store: config.store.kind === "duckdb" ? config.store.path : "memory",
+      auth: config.tokens ? `${config.tokens.length} tokens` : "off",
+      tls: !config.tls ? "off" : config.tls.clientCa ? "client certificates required" : "on",
+    },
     "gobq serving",
   );
   // The machine-readable line tests and scripts wait for: where to connect.

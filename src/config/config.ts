@@ -5,12 +5,13 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
 import { parseStoreLocation, type StoreLocation } from "../store/location.js";
+import { checkSecurity, resolveSecurity, securityFields, type SecurityOptions } from "./security.js";
 
 /** Settings as given; every one optional. Flags win over environment variables. */
 export interface ServeOptions {
   /** HTTP/2 listener, HOST:PORT. Env GOBQ_LISTEN. Default 127.0.0.1:50051. */
   listen?: string | undefined;
-  /** HTTP/1.1 listener, HOST:PORT, or "off". Env GOBQ_HTTP_LISTEN. Default 127.0.0.1:50052. */
+  /** HTTP/1.1 listener, HOST:PORT, or "off". Env GOBQ_HTTP_LISTEN. Default 127.0.0.1:50052, or off with TLS (one port serves both). */
   httpListen?: string | undefined;
   /** `duckdb:PATH` or `memory:`. Env GOBQ_STORE. Default duckdb:./data/gobq.duckdb. */
   store?: string | undefined;
@@ -22,6 +23,26 @@ export interface ServeOptions {
   maxMessageBytes?: string | undefined;
   /** pino level. Env GOBQ_LOG_LEVEL. Default info. */
   logLevel?: string | undefined;
+  /** Tasks waiting to run (PENDING or RETRY) in all categories together; more are refused. Env GOBQ_MAX_QUEUED. Default 1000000. */
+  maxQueued?: string | undefined;
+  /** The same within any one category. Env GOBQ_MAX_QUEUED_PER_CATEGORY. Default 1000000 (only the total binds). */
+  maxQueuedPerCategory?: string | undefined;
+  /** Open WatchTask/WatchTasks streams (≈ 37 KB heap, 57 KB RSS each). Env GOBQ_MAX_WATCHERS. Default 5000. */
+  maxWatchers?: string | undefined;
+  /** LeaseTasks long-polls waiting at once (≈ 37 KB heap, 57 KB RSS each). Env GOBQ_MAX_POLLERS. Default 5000. */
+  maxPollers?: string | undefined;
+  /** Path of the token list (format: tokens.ts). Env GOBQ_TOKENS_FILE. Default: none. */
+  tokens?: string | undefined;
+  /** The token list itself, for containers; no flag, as a flag shows in `ps`. Env GOBQ_TOKENS. Default: none. */
+  tokensInline?: string | undefined;
+  /** PEM certificate chain; with tlsKey, serve over TLS. Env GOBQ_TLS_CERT. Default: none (cleartext). */
+  tlsCert?: string | undefined;
+  /** PEM private key of tlsCert. Env GOBQ_TLS_KEY. Default: none. */
+  tlsKey?: string | undefined;
+  /** PEM CA certificates; set, every client must present a certificate they signed. Env GOBQ_TLS_CLIENT_CA. Default: none. */
+  tlsClientCa?: string | undefined;
+  /** "true": serve without authentication on a non-loopback address. Env GOBQ_INSECURE. Default false. */
+  insecure?: string | undefined;
 }
 
 /** A listener address. */
@@ -31,7 +52,7 @@ export interface HostPort {
 }
 
 /** Settings after defaults and validation. */
-export interface ResolvedServeOptions {
+export interface ResolvedServeOptions extends SecurityOptions {
   listen: HostPort;
   httpListen: HostPort | undefined;
   store: StoreLocation;
@@ -39,6 +60,10 @@ export interface ResolvedServeOptions {
   maxPayloadBytes: number;
   maxMessageBytes: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  maxQueued: number;
+  maxQueuedPerCategory: number;
+  maxWatchers: number;
+  maxPollers: number;
 }
 
 /** A setting is wrong; the message names it and says what is expected. */
@@ -52,13 +77,25 @@ const ENV: Record<keyof ServeOptions, [flag: string, env: string]> = {
   maxPayloadBytes: ["--max-payload-bytes", "GOBQ_MAX_PAYLOAD_BYTES"],
   maxMessageBytes: ["--max-message-bytes", "GOBQ_MAX_MESSAGE_BYTES"],
   logLevel: ["--log-level", "GOBQ_LOG_LEVEL"],
+  maxQueued: ["--max-queued", "GOBQ_MAX_QUEUED"],
+  maxQueuedPerCategory: ["--max-queued-per-category", "GOBQ_MAX_QUEUED_PER_CATEGORY"],
+  maxWatchers: ["--max-watchers", "GOBQ_MAX_WATCHERS"],
+  maxPollers: ["--max-pollers", "GOBQ_MAX_POLLERS"],
+  tokens: ["--tokens", "GOBQ_TOKENS_FILE"],
+  tokensInline: ["GOBQ_TOKENS", "GOBQ_TOKENS"],
+  tlsCert: ["--tls-cert", "GOBQ_TLS_CERT"],
+  tlsKey: ["--tls-key", "GOBQ_TLS_KEY"],
+  tlsClientCa: ["--tls-client-ca", "GOBQ_TLS_CLIENT_CA"],
+  insecure: ["--insecure", "GOBQ_INSECURE"],
 };
 
 /** Merges flags over environment variables. */
 export function loadConfig(flags: ServeOptions, env: NodeJS.ProcessEnv): ServeOptions {
   const out: ServeOptions = {};
   for (const key of Object.keys(ENV) as Array<keyof ServeOptions>) {
-    out[key] = flags[key] ?? env[ENV[key][1]];
+    // String(): commander gives `true` for a flag without a value, such as --insecure.
+    const flag = flags[key];
+    out[key] = flag === undefined ? env[ENV[key][1]] : String(flag);
   }
   return out;
 }
@@ -67,12 +104,22 @@ export function loadConfig(flags: ServeOptions, env: NodeJS.ProcessEnv): ServeOp
 export function withDefaults(o: ServeOptions): Required<{ [K in keyof ServeOptions]: string }> {
   return {
     listen: o.listen ?? "127.0.0.1:50051",
-    httpListen: o.httpListen ?? "127.0.0.1:50052",
+    httpListen: o.httpListen ?? (o.tlsCert ? "off" : "127.0.0.1:50052"),
     store: o.store ?? "duckdb:./data/gobq.duckdb",
     retention: o.retention ?? "7d",
     maxPayloadBytes: o.maxPayloadBytes ?? String(1 << 20),
     maxMessageBytes: o.maxMessageBytes ?? String(32 << 20),
     logLevel: o.logLevel ?? "info",
+    maxQueued: o.maxQueued ?? "1000000",
+    maxQueuedPerCategory: o.maxQueuedPerCategory ?? "1000000",
+    maxWatchers: o.maxWatchers ?? "5000",
+    maxPollers: o.maxPollers ?? "5000",
+    tokens: o.tokens ?? "",
+    tokensInline: o.tokensInline ?? "",
+    tlsCert: o.tlsCert ?? "",
+    tlsKey: o.tlsKey ?? "",
+    tlsClientCa: o.tlsClientCa ?? "",
+    insecure: o.insecure ?? "false",
   };
 }
 
@@ -102,12 +149,13 @@ const duration = z.string().transform((s, ctx) => {
   return ms;
 });
 
-const bytes = (min: number, max: number) =>
+const whole = (unit: string, min: number, max: number) =>
   z
     .string()
-    .regex(/^\d+$/, "must be a whole number of bytes")
+    .regex(/^\d+$/, `must be a whole number${unit}`)
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+const bytes = (min: number, max: number) => whole(" of bytes", min, max);
 
 const schema = z.object({
   listen: hostPort,
@@ -117,7 +165,14 @@ const schema = z.object({
   maxPayloadBytes: bytes(1024, 64 << 20),
   maxMessageBytes: bytes(64 * 1024, 1 << 30),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
-});
+  maxQueued: whole("", 1, 1e9),
+  maxQueuedPerCategory: whole("", 1, 1e9),
+  maxWatchers: whole("", 1, 1e6),
+  maxPollers: whole("", 1, 1e6),
+  ...securityFields,
+})
+  .superRefine(checkSecurity)
+  .transform(resolveSecurity);
 
 /** Validates settings; throws ConfigError naming the first bad one. */
 export function validate(o: ReturnType<typeof withDefaults>): ResolvedServeOptions {
@@ -129,5 +184,5 @@ export function validate(o: ReturnType<typeof withDefaults>): ResolvedServeOptio
   const issue = r.error.issues[0]!;
   const key = issue.path[0] as keyof ServeOptions;
   const [flag, env] = ENV[key];
-  throw new ConfigError(`${flag} (${env}): ${issue.message}`);
+  throw new ConfigError(`${flag === env ? env : `${flag} (${env})`}: ${issue.message}`);
 }

@@ -9,6 +9,8 @@ import type { TaskStatus } from "../task/task.js";
 /** Counts by category, then status. */
 export class Counts {
   private readonly byCategory = new Map<string, Map<TaskStatus, number>>();
+  /** Totals over all categories, kept in step so that limits never sum the categories. */
+  private readonly byStatus = new Map<TaskStatus, number>();
 
   /** Adds stored counts (at start). */
   load(counts: readonly TaskCount[]): void {
@@ -26,6 +28,7 @@ export class Counts {
     if (next === 0) m.delete(status);
     else m.set(status, next);
     if (m.size === 0) this.byCategory.delete(category);
+    this.byStatus.set(status, (this.byStatus.get(status) ?? 0) + n);
   }
 
   /** Moves one task from one status to another. */
@@ -37,6 +40,11 @@ export class Counts {
 
   get(category: string, status: TaskStatus): number {
     return this.byCategory.get(category)?.get(status) ?? 0;
+  }
+
+  /** Count of one status over all categories. */
+  total(status: TaskStatus): number {
+    return this.byStatus.get(status) ?? 0;
   }
 
   categories(): string[] {

@@ -5,8 +5,10 @@
  * sees a state the store could lose. Each event carries the whole task, so a watcher that
  * falls behind can skip intermediate progress (latest wins) without missing a status: a
  * buffered progress event is replaced by a newer one of the same task and status. A
- * watcher of many tasks that still falls `maxBuffered` events behind is ended with
- * ResourceExhaustedError; it re-opens and starts again from a snapshot.
+ * watcher of many tasks that still falls `maxBuffered` events behind — or that would take
+ * the events buffered for all watchers past `maxBufferedTotal` — is ended with
+ * ResourceExhaustedError; it re-opens and starts again from a snapshot. So however slowly
+ * watchers read, the server buffers a bounded number of events.
  */
 import { ResourceExhaustedError } from "../task/errors.js";
 import type { Task } from "../task/task.js";
@@ -20,6 +22,12 @@ export interface TaskEvent {
 /** What a subscription receives: one task, one category, or everything. */
 export type Topic = { taskId: string } | { category: string } | { all: true };
 
+/** Events buffered for all watchers of one hub, and the most it may hold. */
+interface BufferTally {
+  buffered: number;
+  readonly max: number;
+}
+
 /** A live feed of events; iterate it, and `close()` (or break) to unsubscribe. */
 export class Subscription implements AsyncIterable<TaskEvent> {
   private buffer: TaskEvent[] = [];
@@ -29,6 +37,7 @@ export class Subscription implements AsyncIterable<TaskEvent> {
 
   constructor(
     private readonly maxBuffered: number,
+    private readonly tally: BufferTally,
     private readonly onClose: () => void,
   ) {}
 
@@ -41,8 +50,12 @@ export class Subscription implements AsyncIterable<TaskEvent> {
     } else if (this.buffer.length >= this.maxBuffered) {
       this.fail(new ResourceExhaustedError(`watcher fell more than ${this.maxBuffered} events behind; re-open the watch`));
       return;
+    } else if (this.tally.buffered >= this.tally.max) {
+      this.fail(new ResourceExhaustedError(`watchers together fell ${this.tally.max} events behind; re-open the watch`));
+      return;
     } else {
       this.buffer.push(event);
+      this.tally.buffered++;
     }
     this.notify();
   }
@@ -56,13 +69,14 @@ export class Subscription implements AsyncIterable<TaskEvent> {
   /** Ends the feed with an error, dropping what is buffered. */
   fail(err: Error): void {
     this.error = err;
-    this.buffer = [];
+    this.drop();
     this.end();
   }
 
-  /** Unsubscribes; pending reads finish. */
+  /** Unsubscribes and drops what was not read: the reader is leaving. Pending reads finish. */
   close(): void {
     if (!this.ended) this.end();
+    this.drop();
     this.onClose();
   }
 
@@ -71,6 +85,7 @@ export class Subscription implements AsyncIterable<TaskEvent> {
       for (;;) {
         const event = this.buffer.shift();
         if (event !== undefined) {
+          this.tally.buffered--;
           yield event;
           continue;
         }
@@ -81,6 +96,11 @@ export class Subscription implements AsyncIterable<TaskEvent> {
     } finally {
       this.close();
     }
+  }
+
+  private drop(): void {
+    this.tally.buffered -= this.buffer.length;
+    this.buffer = [];
   }
 
   private notify(): void {
@@ -96,17 +116,35 @@ export class EventHub {
   private readonly byCategory = new Map<string, Set<Subscription>>();
   private readonly all = new Set<Subscription>();
   private count = 0;
+  private readonly tally: BufferTally;
 
-  constructor(private readonly maxBuffered: number) {}
+  constructor(
+    private readonly maxBuffered: number,
+    /** Open subscriptions allowed at once; more are refused with ResourceExhaustedError. Default: no limit. */
+    private readonly maxSubscriptions = Infinity,
+    /** Events buffered for all subscriptions together; see the module comment. Default: no limit. */
+    maxBufferedTotal = Infinity,
+  ) {
+    this.tally = { buffered: 0, max: maxBufferedTotal };
+  }
 
   /** Number of open subscriptions. */
   get size(): number {
     return this.count;
   }
 
+  /** Events published and not yet read by their watchers, over all subscriptions. */
+  get buffered(): number {
+    return this.tally.buffered;
+  }
+
+  /** A new feed of `topic`; ResourceExhaustedError if `maxSubscriptions` are open. */
   subscribe(topic: Topic): Subscription {
+    if (this.count >= this.maxSubscriptions) {
+      throw new ResourceExhaustedError(`${this.count} watchers are open, the limit; try again later`);
+    }
     const set = this.setFor(topic);
-    const sub: Subscription = new Subscription(this.maxBuffered, () => {
+    const sub: Subscription = new Subscription(this.maxBuffered, this.tally, () => {
       if (set.delete(sub)) this.count--;
       if (set.size === 0) this.dropEmpty(topic, set);
     });

@@ -16,6 +16,7 @@ import { EventHub } from "./event-hub.js";
 import { GroupCommit } from "./group-commit.js";
 import { TimerHeap } from "./heap.js";
 import { LeaseWaiters, type LeaseRequest } from "./lease-waiters.js";
+import { type OverloadLimits, Slots, checkQueueRoom, resolveOverloadLimits } from "./overload.js";
 import { ReadyQueue } from "./ready-queue.js";
 import type { LeasedTask } from "./inputs.js";
 
@@ -38,6 +39,10 @@ export interface SchedulerOptions {
   log?: SchedulerLog;
   /** Events a watcher of many tasks may fall behind before it is ended. Default 10,000. */
   maxWatchBuffer?: number;
+  /** Events buffered for all watchers together before the one adding is ended. Default 100,000 (≈ 30 MB). */
+  maxWatchBufferTotal?: number;
+  /** Limits on queued tasks, watchers and waiting long-polls; each unset one at its default (overload.ts). */
+  overload?: Partial<OverloadLimits>;
   /** Finished tasks are purged this long after they finish, checked hourly; 0 keeps them. Default 7 days. */
   retentionMs?: number;
 }
@@ -68,6 +73,9 @@ export abstract class SchedulerCore {
   protected readonly log: SchedulerLog;
   protected readonly writer: GroupCommit;
   protected readonly hub: EventHub;
+  protected readonly overload: OverloadLimits;
+  /** LeaseTasks long-polls waiting now, in all categories. */
+  protected readonly pollers: Slots;
   protected readonly live = new Map<string, Task>();
   protected readonly categories = new Map<string, Category>();
   protected readonly timers = new TimerHeap<TimerEntry>();
@@ -89,7 +97,9 @@ export abstract class SchedulerCore {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silentLog;
-    this.hub = new EventHub(options.maxWatchBuffer ?? 10_000);
+    this.overload = resolveOverloadLimits(options.overload);
+    this.pollers = new Slots(this.overload.maxPollers, "waiting long-polls");
+    this.hub = new EventHub(options.maxWatchBuffer ?? 10_000, this.overload.maxWatchers, options.maxWatchBufferTotal ?? 100_000);
     this.writer = new GroupCommit({
       store: this.store,
       onFailure: (err) => this.log.error({ err }, "store write failed; refusing further changes"),
@@ -130,6 +140,21 @@ export abstract class SchedulerCore {
   protected assertChangesAllowed(): void {
     if (this.stopping) throw new UnavailableError("the server is shutting down");
     this.writer.assertWritable();
+  }
+
+  /** Refuses new tasks that would pass a queue limit (overload.ts), before anything changes. */
+  protected assertQueueRoom(tasks: readonly Task[]): void {
+    if (tasks.length === 0) return;
+    const adding = new Map<string, number>();
+    for (const t of tasks) adding.set(t.category, (adding.get(t.category) ?? 0) + 1);
+    checkQueueRoom(
+      this.overload,
+      {
+        total: () => this.counts.total("pending") + this.counts.total("retry"),
+        inCategory: (c) => this.counts.get(c, "pending") + this.counts.get(c, "retry"),
+      },
+      adding,
+    );
   }
 
   /** Commits one task's change, publishes it, and drops it from memory if it is final. */

@@ -33,10 +33,11 @@ import type { LeaseRequest } from "./lease-waiters.js";
 import { type CategoryStats, type Stats, buildStats } from "./stats.js";
 import type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput } from "./inputs.js";
 import type { ReadyQueue } from "./ready-queue.js";
+import type { ServerLoad } from "./overload.js";
 import { SchedulerCore, type SchedulerLog, type SchedulerOptions } from "./scheduler-core.js";
 
 export type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput, LeaseRequest, Stats, CategoryStats, TaskEvent };
-export type { SchedulerLog, SchedulerOptions };
+export type { SchedulerLog, SchedulerOptions, ServerLoad };
 
 /** See the module comment. Create with `Scheduler.open`. */
 export class Scheduler extends SchedulerCore {
@@ -147,12 +148,18 @@ export class Scheduler extends SchedulerCore {
     return buildStats(this.counts, perCategory, now);
   }
 
+  /** What callers hold open now: watch streams, waiting long-polls, and events buffered for watchers. */
+  load(): ServerLoad {
+    return { watchers: this.hub.size, pollers: this.pollers.held, bufferedWatchEvents: this.hub.buffered };
+  }
+
   /**
    * The task as it is now (unless it has not changed since `afterSeq`), then each change,
    * ending after a final status.
    */
   async *watch(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<TaskEvent> {
     const key = checkId("id", id);
+    if (signal?.aborted) return; // the caller left before the watch began: its abort has fired already
     const sub = this.hub.subscribe({ taskId: key });
     const onAbort = () => sub.close();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -180,7 +187,10 @@ export class Scheduler extends SchedulerCore {
   watchAll(category: string | undefined, signal?: AbortSignal): Subscription {
     if (category) checkName("category", category);
     const sub = this.hub.subscribe(category ? { category } : { all: true });
-    signal?.addEventListener("abort", () => sub.close(), { once: true });
+    // A caller that left before the feed opened would otherwise hold its watcher slot until
+    // the category next changes: its abort has fired already.
+    if (signal?.aborted) sub.close();
+    else signal?.addEventListener("abort", () => sub.close(), { once: true });
     return sub;
   }
 
@@ -217,8 +227,15 @@ export class Scheduler extends SchedulerCore {
     const c = this.category(req.category);
     c.workersSeen.set(req.workerId, this.clock.now());
     const names = req.taskNames && req.taskNames.length > 0 ? new Set(req.taskNames) : undefined;
-    const taken = this.takeReady(c, names, req);
-    const tasks = taken.length > 0 || req.waitMs === 0 ? taken : await c.waiters.wait({ names, req, clock: this.clock, signal });
+    let tasks = this.takeReady(c, names, req);
+    if (tasks.length === 0 && req.waitMs > 0) {
+      const release = this.pollers.take(); // RESOURCE_EXHAUSTED when too many polls wait already
+      try {
+        tasks = await c.waiters.wait({ names, req, clock: this.clock, signal });
+      } finally {
+        release();
+      }
+    }
     if (tasks.length === 0) return [];
     const leased = await this.commitLeases(tasks);
     if (!signal?.aborted) return leased;
@@ -342,20 +359,28 @@ export class Scheduler extends SchedulerCore {
         }),
       );
       const insert = created.filter((t) => t.idempotencyKey === undefined || winners.get(t.idempotencyKey) === t);
-      const now = this.clock.now();
-      for (const t of insert) {
-        this.live.set(t.id, t);
-        this.counts.add(t.category, t.status, 1);
-        if (t.runAt === undefined || t.runAt <= now) this.prepareReady(t);
-      }
       try {
-        await this.writer.write(insert, []);
-      } catch (err) {
+        // Checked in the same step that counts the tasks, so concurrent enqueues cannot both pass.
+        this.assertQueueRoom(insert);
+        const now = this.clock.now();
         for (const t of insert) {
-          this.live.delete(t.id);
-          this.counts.add(t.category, t.status, -1);
-          this.awaitingCommit.delete(t);
+          this.live.set(t.id, t);
+          this.counts.add(t.category, t.status, 1);
+          if (t.runAt === undefined || t.runAt <= now) this.prepareReady(t);
         }
+        try {
+          await this.writer.write(insert, []);
+        } catch (err) {
+          for (const t of insert) {
+            this.live.delete(t.id);
+            this.counts.add(t.category, t.status, -1);
+            this.awaitingCommit.delete(t);
+          }
+          throw err;
+        }
+      } catch (err) {
+        // Callers waiting on a key this call claimed must not be handed a task that was never stored.
+        for (const t of insert) if (t.idempotencyKey !== undefined) winners.delete(t.idempotencyKey);
         throw err;
       }
       this.queueCommitted(insert);

@@ -62,19 +62,36 @@ export function statusFromProto(s: PbStatus, field: string): TaskStatus | undefi
   return status;
 }
 
-/** A proto time as epoch ms; rejects times outside what a JS Date holds. */
+// What the well-known types allow (google/protobuf/timestamp.proto and duration.proto):
+// timestamps from year 1 to 9999, durations up to ±10,000 years with nanos of the seconds' sign.
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
+const MAX_DURATION_SECONDS = 315_576_000_000n;
+const MAX_NANOS = 999_999_999;
+
+/** A proto time as epoch ms; rejects what a Timestamp may not be (nanos out of range, years outside 1–9999). */
 export function msFromTimestamp(t: Timestamp | undefined, field: string): number | undefined {
   if (t === undefined) return undefined;
-  const ms = timestampMs(t);
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw new InvalidArgumentError(field, "is not a valid time");
-  return Math.round(ms); // times are whole ms inside gobq
+  if (t.nanos < 0 || t.nanos > MAX_NANOS || t.seconds < MIN_TIMESTAMP_SECONDS || t.seconds > MAX_TIMESTAMP_SECONDS) {
+    throw new InvalidArgumentError(field, "is not a valid time");
+  }
+  return Math.round(timestampMs(t)); // times are whole ms inside gobq
 }
 
-/** A proto duration as ms; rejects negative durations. */
+/**
+ * A proto duration as ms; rejects negative durations and what a Duration may not be: nanos
+ * out of range or of the other sign than seconds (which would silently shift the value), or
+ * more than 10,000 years.
+ */
 export function msFromDuration(d: Duration | undefined, field: string): number | undefined {
   if (d === undefined) return undefined;
+  const { seconds, nanos } = d;
+  const mixedSigns = (seconds > 0n && nanos < 0) || (seconds < 0n && nanos > 0);
+  if (Math.abs(nanos) > MAX_NANOS || seconds > MAX_DURATION_SECONDS || seconds < -MAX_DURATION_SECONDS || mixedSigns) {
+    throw new InvalidArgumentError(field, "is not a valid duration");
+  }
   const ms = durationMs(d);
-  if (!Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError(field, "must not be negative");
+  if (ms < 0) throw new InvalidArgumentError(field, "must not be negative");
   return Math.round(ms);
 }
 

@@ -9,9 +9,11 @@ import {
   GobqError,
   InvalidArgumentError,
   LeaseLostError,
+  PermissionDeniedError,
   ResourceExhaustedError,
   TaskNotFoundError,
   TaskStateConflictError,
+  UnauthenticatedError,
   UnavailableError,
 } from "../task/errors.js";
 
@@ -27,6 +29,8 @@ export function codeOf(err: GobqError): Code {
   if (err instanceof LeaseLostError || err instanceof TaskStateConflictError) return Code.FailedPrecondition;
   if (err instanceof ResourceExhaustedError) return Code.ResourceExhausted;
   if (err instanceof UnavailableError) return Code.Unavailable;
+  if (err instanceof UnauthenticatedError) return Code.Unauthenticated;
+  if (err instanceof PermissionDeniedError) return Code.PermissionDenied;
   return Code.Internal;
 }
 

@@ -2,12 +2,15 @@
  * The network server: the same routes on two listeners — HTTP/2 cleartext (gRPC, gRPC-Web,
  * Connect) and HTTP/1.1 (Connect JSON and gRPC-Web for curl and browsers). One port cannot
  * serve both: cleartext HTTP/2 ignores HTTP/1.1, and sniffing the protocol broke HTTP/2.
+ * With TLS one port serves both (see secure-server.ts), and a second listener is optional.
  */
 import * as http from "node:http";
 import * as http2 from "node:http2";
+import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ConnectRouter } from "@connectrpc/connect";
+import { createSecureServer, nodeTlsOptions, type SecureServer, type TlsOptions } from "./secure-server.js";
 
 /** A host and port; port 0 picks a free one. */
 export interface ListenAddress {
@@ -18,17 +21,19 @@ export interface ListenAddress {
 /** Options of `startServer`. */
 export interface ServerOptions {
   routes: (router: ConnectRouter) => void;
-  /** HTTP/2 cleartext listener. */
+  /** HTTP/2 cleartext listener; with `tls`, HTTP/2 and HTTP/1.1 over TLS. */
   listen: ListenAddress;
-  /** HTTP/1.1 listener; undefined: none. */
+  /** HTTP/1.1 listener (over TLS with `tls`); undefined: none. */
   httpListen: ListenAddress | undefined;
+  /** Serve over TLS with this certificate. Default: cleartext. */
+  tls?: TlsOptions | undefined;
   /** Largest request message accepted, in bytes; larger ones fail before being buffered whole. */
   maxMessageBytes: number;
 }
 
 /** A started server. */
 export interface RunningServer {
-  /** Where HTTP/2 listens, e.g. http://127.0.0.1:50051. */
+  /** Where HTTP/2 listens, e.g. http://127.0.0.1:50051 (https:// with TLS). */
   url: string;
   /** Where HTTP/1.1 listens, if it does. */
   httpUrl: string | undefined;
@@ -50,17 +55,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // bytes when profiled. Requests that arrive compressed are still accepted.
     compressMinBytes: Number.MAX_SAFE_INTEGER,
   });
-  const h2 = http2.createServer({}, handler);
+  const secure: SecureServer | undefined = options.tls ? createSecureServer(options.tls, handler) : undefined;
+  const h2 = secure?.server ?? http2.createServer({}, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   h2.on("session", (s) => {
     sessions.add(s);
     s.on("close", () => sessions.delete(s));
   });
-  const h1 = options.httpListen ? http.createServer(handler) : undefined;
-  const url = await listen(h2, options.listen);
+  const h1 = !options.httpListen ? undefined : options.tls ? https.createServer(nodeTlsOptions(options.tls), handler) : http.createServer(handler);
+  const scheme = options.tls ? "https" : "http";
+  const url = await listen(h2, options.listen, scheme);
   let httpUrl: string | undefined;
   try {
-    httpUrl = h1 && options.httpListen ? await listen(h1, options.httpListen) : undefined;
+    httpUrl = h1 && options.httpListen ? await listen(h1, options.httpListen, scheme) : undefined;
   } catch (err) {
     await new Promise<void>((r) => h2.close(() => r()));
     throw err;
@@ -74,8 +81,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // GOAWAY: clients open no new streams here; streams in flight may finish.
       for (const s of sessions) s.close();
       h1?.closeIdleConnections();
+      secure?.drainHttp1();
       const timer = setTimeout(() => {
         for (const s of sessions) s.destroy();
+        secure?.destroyHttp1();
         h1?.closeAllConnections();
       }, graceMs);
       await Promise.all([h2Closed, h1Closed]);
@@ -84,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-function listen(server: http.Server | http2.Http2Server, at: ListenAddress): Promise<string> {
+function listen(server: http.Server | http2.Http2Server | http2.Http2SecureServer, at: ListenAddress, scheme: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       const where = `${at.host}:${at.port}`;
@@ -99,7 +108,7 @@ function listen(server: http.Server | http2.Http2Server, at: ListenAddress): Pro
       server.off("error", onError);
       const a = server.address() as AddressInfo;
       const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
-      resolve(`http://${host}:${a.port}`);
+      resolve(`${scheme}://${host}:${a.port}`);
     });
   });
 }

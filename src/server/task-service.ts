@@ -71,7 +71,11 @@ export function taskServiceRoutes(router: ConnectRouter, deps: TaskServiceDeps):
     }),
     getStats: guardUnary(log, "GetStats", async () => {
       const s = scheduler.stats();
+      const load = scheduler.load();
       return create(GetStatsResponseSchema, {
+        openWatchers: BigInt(load.watchers),
+        waitingPollers: BigInt(load.pollers),
+        bufferedWatchEvents: BigInt(load.bufferedWatchEvents),
         total: BigInt(s.total),
         byStatus: bigints(s.byStatus),
         byCategory: bigints(s.byCategory),

@@ -51,3 +51,13 @@ export class ResourceExhaustedError extends GobqError {
 export class UnavailableError extends GobqError {
   readonly reason = "UNAVAILABLE";
 }
+
+/** The call carries no bearer token, or one the server does not know. */
+export class UnauthenticatedError extends GobqError {
+  readonly reason = "UNAUTHENTICATED";
+}
+
+/** The caller's token is valid but its role may not make this call. */
+export class PermissionDeniedError extends GobqError {
+  readonly reason = "PERMISSION_DENIED";
+}

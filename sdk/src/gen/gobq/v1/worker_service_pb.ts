@@ -419,7 +419,8 @@ export const WorkerService: GenService<{
    * Called by a worker with free slots. Long-poll: answers as soon as at least
    * one task is ready, or empty when wait runs out. The leased tasks become
    * STARTED, their attempt counts, and the lease is committed before the
-   * answer is sent.
+   * answer is sent. RESOURCE_EXHAUSTED when nothing is ready and
+   * --max-pollers calls wait already; retry later.
    *
    * @generated from rpc gobq.v1.WorkerService.LeaseTasks
    */

@@ -1,0 +1,52 @@
+/**
+ * gobq's client face: the SDK as users use it, over gRPC to a separate server process.
+ * The producer's TaskClient gathers concurrent `enqueue` calls into EnqueueTasks calls by
+ * itself (that is the SDK's design, not a harness trick); `enqueueMany` is the bulk call.
+ */
+import { TaskClient, Worker, type JsonObject } from "@gobq/sdk";
+import type { ClientSide, Connection, JobInput, JobPayload } from "./system.js";
+
+/** The task name every gobq job of the harness has. */
+export const GOBQ_TASK = "bench";
+
+/** Worker settings stated in the output; everything else is the SDK's default. */
+export const GOBQ_WORKER_SETTINGS = "new Worker({ baseUrl, category, concurrency: 32 }) (lease 30 s, long-poll 30 s: SDK defaults)";
+
+function kwargsOf(payload: JobPayload): JsonObject {
+  const out: JsonObject = { i: payload.i, to: payload.to };
+  if (payload.t !== undefined) out["t"] = payload.t;
+  if (payload.high !== undefined) out["high"] = payload.high;
+  return out;
+}
+
+function item(job: JobInput, category: string) {
+  return { name: GOBQ_TASK, category, kwargs: kwargsOf(job.payload), ...(job.priority ? { priority: job.priority } : {}) };
+}
+
+/** The gobq SDK behind the harness's producer and worker interfaces. */
+export const gobqClient: ClientSide = {
+  async createProducer(conn: Connection) {
+    const client = new TaskClient({ baseUrl: String(conn["baseUrl"]) });
+    const category = String(conn["category"]);
+    await client.stats(); // opens the HTTP/2 session before the clock starts
+    return {
+      enqueue: async (job) => {
+        const { name, ...options } = item(job, category);
+        return (await client.enqueue(name, options)).id;
+      },
+      enqueueBulk: async (jobs) => (await client.enqueueMany(jobs.map((j) => item(j, category)))).map((t) => t.id),
+      close: async () => {},
+    };
+  },
+
+  async createWorker(conn, { concurrency, onJob }) {
+    const worker = new Worker({ baseUrl: String(conn["baseUrl"]), category: String(conn["category"]), concurrency });
+    worker.register(GOBQ_TASK, ({ task, kwargs }) => {
+      onJob({ id: task.id, payload: kwargs as unknown as JobPayload });
+    });
+    return {
+      start: () => worker.start(),
+      stop: () => worker.stop({ graceMs: 5_000 }),
+    };
+  },
+};
