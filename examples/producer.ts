@@ -11,7 +11,8 @@ export type ExampleTasks = {
   send_email: { args: [string]; kwargs: { subject: string }; result: { sent: boolean } };
 };
 
-const client = new TaskClient<ExampleTasks>({ baseUrl: process.env["GOBQ_SERVER"] ?? "http://127.0.0.1:50051" });
+// GOBQ_TOKEN: the bearer token, when the server checks tokens.
+const client = new TaskClient<ExampleTasks>({ baseUrl: process.env["GOBQ_SERVER"] ?? "http://127.0.0.1:50051", token: process.env["GOBQ_TOKEN"] });
 
 const resize = await client.enqueue("resize_image", { category: "media", args: ["cat.png"], kwargs: { width: 200 }, maxRetries: 2 });
 await client.enqueue("send_email", { category: "media", priority: "high", args: ["a@example.com"], kwargs: { subject: "Welcome" } });

@@ -9,6 +9,7 @@ import type { ExampleTasks } from "./producer.js";
 
 const worker = new Worker<ExampleTasks>({
   baseUrl: process.env["GOBQ_SERVER"] ?? "http://127.0.0.1:50051",
+  token: process.env["GOBQ_TOKEN"], // when the server checks tokens
   category: "media",
   concurrency: 4,
   handleSignals: true,

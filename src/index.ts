@@ -8,6 +8,7 @@ export { createRoutes, type RoutesOptions } from "./server/routes.js";
 export { startServer, type RunningServer, type ServerOptions } from "./server/server.js";
 export { openStore, type StoreLocation } from "./store/open.js";
 export type { Store } from "./store/store.js";
+export type { CategorySettings, CategoryUpdate } from "./task/category-settings.js";
 export * from "./task/errors.js";
 export type { Task, TaskPriority, TaskStatus, JsonValue, JsonObject } from "./task/task.js";
 export { TaskQueue, TasksDisabledError, type TaskQueueOptions, type AddTaskOptions, type TaskStatsSummary } from "./embedded/task-queue.js";

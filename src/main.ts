@@ -5,20 +5,23 @@
 import { Command } from "commander";
 import pino from "pino";
 import { TaskClient } from "@gobq/sdk";
-import { ConfigError, loadConfig, validate, withDefaults, type ServeOptions } from "./config/config.js";
+import { ConfigError, loadConfig, validate, validateStore, withDefaults, type ServeOptions } from "./config/config.js";
 import {
   DEFAULT_SERVER_URL,
   durationFlag,
   enqueueOptionsFrom,
+  limitsFrom,
   listQueryFrom,
   serverUrlFrom,
   type ClientFlags,
   type EnqueueFlags,
+  type LimitsFlags,
   type ListFlags,
 } from "./cli/client-flags.js";
 import type { CommandContext } from "./cli/command-context.js";
 import { CommandError, toCommandError } from "./cli/command-error.js";
 import { showStats } from "./cli/stats.js";
+import { pauseCategory, resumeCategory, setCategoryLimits } from "./cli/category-commands.js";
 import { cancelTask, enqueueTask, getTask, listTasks, purgeTasks, retryTask } from "./cli/task-commands.js";
 import { watchTask } from "./cli/watch.js";
 import { StoreOpenError } from "./store/store.js";
@@ -36,7 +39,8 @@ program
   .description("serve TaskService and WorkerService (default: DuckDB at ./data/gobq.duckdb on 127.0.0.1:50051)")
   .option("--listen <host:port>", "HTTP/2 listener for gRPC, gRPC-Web and Connect (default 127.0.0.1:50051)")
   .option("--http-listen <host:port|off>", "HTTP/1.1 listener for Connect JSON and gRPC-Web (default 127.0.0.1:50052; off with --tls-cert)")
-  .option("--store <location>", "duckdb:PATH or memory: (default duckdb:./data/gobq.duckdb)")
+  .option("--store <location>", "duckdb:PATH, memory: or postgres://USER@HOST:PORT/DB (default duckdb:./data/gobq.duckdb)")
+  .option("--store-schema <name>", "with a PostgreSQL store: the schema holding gobq's tables (default gobq)")
   .option("--retention <duration>", "delete finished tasks this long after they finish; 0 keeps them (default 7d)")
   .option("--max-payload-bytes <n>", "largest args + kwargs of a task as JSON (default 1048576)")
   .option("--max-message-bytes <n>", "largest request message (default 33554432)")
@@ -57,6 +61,17 @@ program
     // ~0.4 s to every client command, which needs none of them.
     const { serve } = await import("./cli/serve.js");
     await serve(config, log);
+  });
+
+program
+  .command("migrate")
+  .description("create or upgrade the store's schema, then exit (serve also does it when it starts)")
+  .option("--store <location>", "duckdb:PATH, memory: or postgres://USER@HOST:PORT/DB (default duckdb:./data/gobq.duckdb)")
+  .option("--store-schema <name>", "with a PostgreSQL store: the schema holding gobq's tables (default gobq)")
+  .action(async (flags: Pick<ServeOptions, "store" | "storeSchema">) => {
+    const location = validateStore(withDefaults(loadConfig(flags, process.env)));
+    const { migrateStore } = await import("./cli/migrate.js");
+    await migrateStore(location, process.stdout);
   });
 
 /** A client command, with --server and --json on the command itself so they may follow its arguments. */
@@ -112,7 +127,7 @@ clientCommand("watch <id>", "follow a task until it ends; exit code 1 if it fail
   (id: string, flags: ClientFlags) => withClient(flags, (ctx) => watchTask(ctx, id)),
 );
 
-clientCommand("stats", "a table of counts per category, and totals by status").action(
+clientCommand("stats", "a table of counts and settings per category, and totals by status").action(
   (flags: ClientFlags) => withClient(flags, (ctx) => showStats(ctx)),
 );
 
@@ -123,6 +138,23 @@ clientCommand("cancel <id>", "cancel a task: a queued one never runs, a running 
 clientCommand("retry <id>", "run a failed task again").action((id: string, flags: ClientFlags) =>
   withClient(flags, (ctx) => retryTask(ctx, id)),
 );
+
+clientCommand("pause <category>", "stop leasing a category: its tasks are still accepted, none runs until resume (admin)").action(
+  (category: string, flags: ClientFlags) => withClient(flags, (ctx) => pauseCategory(ctx, category)),
+);
+
+clientCommand("resume <category>", "lease a paused category again (admin)").action((category: string, flags: ClientFlags) =>
+  withClient(flags, (ctx) => resumeCategory(ctx, category)),
+);
+
+clientCommand("limits <category>", "cap a category across all workers; prints its settings (admin)")
+  .option("--max-running <n>", "at most this many of its tasks running at once; 0 removes the limit")
+  .option("--max-starts-per-second <r>", "at most this many leases started per second, e.g. 5 or 0.5; 0 removes the limit")
+  .addHelpText("after", "\nA limit not given stays as it is; with neither, the settings are only shown.")
+  .action((category: string, flags: ClientFlags & LimitsFlags) => {
+    const limits = limitsFrom(flags);
+    return withClient(flags, (ctx) => setCategoryLimits(ctx, category, limits));
+  });
 
 clientCommand("purge", "delete finished tasks")
   .requiredOption("--older-than <duration>", "that finished more than this long ago, e.g. 7d")

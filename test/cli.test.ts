@@ -158,6 +158,9 @@ describe("gobq client commands", () => {
       scheduled: 1,
       oldestQueuedAgeMs: expect.any(Number),
       workersSeen: 0,
+      paused: false,
+      maxRunning: 0,
+      maxStartsPerSecond: 0,
     });
     expect(stats.byCategory["cli-mail"]).toBe(2);
     expect(stats.byStatus.pending).toBeGreaterThanOrEqual(2);
@@ -178,10 +181,10 @@ describe("gobq client commands", () => {
     expect(statsText.code).toBe(0);
     const statsLines = statsText.stdout.split("\n");
     expect(statsLines[0]!.split(/\s+/)).toEqual([
-      "CATEGORY", "QUEUED", "CRITICAL", "HIGH", "NORMAL", "LOW", "RUNNING", "SCHEDULED", "OLDEST", "WORKERS", "TOTAL",
+      "CATEGORY", "QUEUED", "CRITICAL", "HIGH", "NORMAL", "LOW", "RUNNING", "SCHEDULED", "OLDEST", "WORKERS", "TOTAL", "SETTINGS",
     ]);
     const row = statsLines.find((l) => l.startsWith("cli-mail "))!.split(/\s+/);
-    expect([...row.slice(0, 8), ...row.slice(9)]).toEqual(["cli-mail", "1", "1", "0", "0", "0", "0", "1", "0", "2"]);
+    expect([...row.slice(0, 8), ...row.slice(9)]).toEqual(["cli-mail", "1", "1", "0", "0", "0", "0", "1", "0", "2", "-"]);
     expect(row[8]).toMatch(/^\d+(ms|s)$/); // the critical task's wait
     expect(statsText.stdout).toMatch(/^total \d+: pending \d+, retry \d+, started \d+, success \d+, failed \d+, cancelled \d+$/m);
   });
@@ -314,6 +317,40 @@ describe("gobq client commands", () => {
       if (args[0] !== "watch" || args[1] !== cancelled) expect(r.stdout).toBe("");
       else expect(r.stdout).toBe("cancelled\n");
     });
+  });
+
+  it("pause, resume and limits change a category's settings, print them, and stats shows them", async () => {
+    expect(await gobq("pause", "cli-limits")).toEqual({
+      code: 0,
+      stdout: "cli-limits: paused, no limit on running tasks, no limit on starts per second\n",
+      stderr: "",
+    });
+    expect(await gobqJson("limits", "cli-limits", "--max-running", "2", "--max-starts-per-second", "0.5")).toEqual({
+      category: "cli-limits",
+      paused: true,
+      maxRunning: 2,
+      maxStartsPerSecond: 0.5,
+    });
+    const statsText = await gobq("stats");
+    expect(statsText.stdout.split("\n").find((l) => l.startsWith("cli-limits "))!.split(/\s+/).at(-1)).toBe("paused,running<=2,starts<=0.5/s");
+    expect((await gobq("resume", "cli-limits")).stdout).toBe("cli-limits: leasing, at most 2 running, at most 0.5 started per second\n");
+    expect((await gobq("limits", "cli-limits", "--max-running", "0")).stdout).toBe(
+      "cli-limits: leasing, no limit on running tasks, at most 0.5 started per second\n",
+    );
+    expect((await gobq("limits", "cli-limits")).stdout).toBe("cli-limits: leasing, no limit on running tasks, at most 0.5 started per second\n");
+
+    const refused = await Promise.all([
+      gobq("limits", "cli-limits", "--max-running", "two"),
+      gobq("limits", "cli-limits", "--max-starts-per-second", "fast"),
+      gobq("limits", "cli-limits", "--max-running", "2000000"),
+      gobq("pause", "bad category"),
+    ]);
+    expect(refused.map((r) => [r.code, r.stdout, r.stderr])).toEqual([
+      [1, "", 'gobq: --max-running: must be a whole number of at least 0, got "two"\n'],
+      [1, "", 'gobq: --max-starts-per-second: must be a number of at least 0, such as 5 or 0.5, got "fast"\n'],
+      [1, "", "gobq: max_running: must be an integer from 0 to 1000000, got 2000000\n"],
+      [1, "", expect.stringMatching(/^gobq: category: must match .+, got "bad category"\n$/)],
+    ]);
   });
 
   // Last: purge deletes every finished task on the server, including other tests' tasks.

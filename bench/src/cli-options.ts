@@ -33,6 +33,8 @@ export interface BenchOptions {
 
 const SYSTEM_ALIASES: Record<string, SystemName> = {
   gobq: "gobq",
+  "gobq-pg": "gobq-pg",
+  "gobq-pg3": "gobq-pg3",
   bullmq: "bullmq",
   "pg-boss": "pg-boss",
   pgboss: "pg-boss",

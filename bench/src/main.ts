@@ -26,7 +26,7 @@ import { startRole, type StartRoleOptions } from "./roles/role-process.js";
 import { runPlan } from "./run-plan.js";
 import { probePostgres, probeRedis, type PostgresInfo, type RedisInfo } from "./services.js";
 import { loadHarness } from "./systems/registry.js";
-import { DISPLAY_NAME, type SystemHarness, type SystemName } from "./systems/system.js";
+import { DISPLAY_NAME, isPeer, type SystemHarness, type SystemName } from "./systems/system.js";
 import { WORKLOADS } from "./workloads/index.js";
 import type { RunRecord } from "./workloads/workload.js";
 
@@ -38,7 +38,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 async function probeServices(systems: readonly SystemName[]) {
   const redis: RedisInfo | undefined = systems.includes("bullmq") ? await probeRedis() : undefined;
   const postgres: PostgresInfo | undefined =
-    systems.includes("pg-boss") || systems.includes("graphile-worker") ? await probePostgres() : undefined;
+    ["pg-boss", "graphile-worker", "gobq-pg", "gobq-pg3"].some((s) => systems.includes(s as SystemName)) ? await probePostgres() : undefined;
   if (redis) log(redis.ok ? `Redis ${redis.version} answers (save "${redis.save}", appendonly ${redis.appendonly})` : `Redis: ${redis.reason}\n  start it with: ${redis.howToStart}`);
   if (postgres) {
     log(
@@ -73,7 +73,7 @@ async function machineBusyPct(ms: number): Promise<number> {
 function gobqViolations(records: readonly RunRecord[], options: BenchOptions): string[] {
   const out: string[] = [];
   for (const r of records) {
-    if (r.system !== "gobq" || !r.metrics) continue;
+    if (isPeer(r.system) || !r.metrics) continue;
     const m = r.metrics;
     const where = `${r.workload.toUpperCase()} repetition ${r.rep}`;
     if (r.workload !== "w5" && m.problems.length) out.push(`${where}: ${m.problems.join("; ")}`);
@@ -148,7 +148,7 @@ async function run(options: BenchOptions, command: string): Promise<number> {
     smoke: options.smoke,
     reps: options.reps,
     sizes: options.sizes,
-    workloads: options.workloads.filter((w) => !WORKLOADS[w].gobqOnly || options.systems.includes("gobq")),
+    workloads: options.workloads.filter((w) => !WORKLOADS[w].gobqOnly || options.systems.some((s) => (WORKLOADS[w].gobqSystems ?? ["gobq"]).includes(s))),
     systems,
     machine,
     services,

@@ -48,7 +48,7 @@ export async function runPlan(plan: Plan): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
   for (const id of plan.workloads) {
     const workload = WORKLOADS[id];
-    const harnesses = plan.harnesses.filter((h) => !workload.gobqOnly || h.name === "gobq");
+    const harnesses = plan.harnesses.filter((h) => !workload.gobqOnly || (workload.gobqSystems ?? ["gobq"]).includes(h.name));
     if (harnesses.length === 0) continue;
     plan.log(`\n${workload.title}`);
     for (let rep = 1; rep <= plan.reps; rep++) {

@@ -13,13 +13,16 @@
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { TaskService } from "./gen/gobq/v1/task_service_pb.js";
-import { enqueueToProto, statsFromProto, statusToProto, taskFromProto } from "./convert.js";
+import { encodeEnqueue, settingsFromProto, statsFromProto, statusToProto, taskFromProto } from "./convert.js";
 import { EnqueueBatcher } from "./enqueue-batcher.js";
+import { type EnqueueCalls, enqueueCalls } from "./hot-calls.js";
 import { isRetryable } from "./errors.js";
-import { type ConnectionOptions, transportFor } from "./transport.js";
+import { type ConnectionOptions, speaksBinary, transportFor } from "./transport.js";
 import {
   FINAL_STATUSES,
   type AnyTasks,
+  type CategoryLimits,
+  type CategorySettings,
   type EnqueueOptions,
   type ListFilter,
   type QueueStats,
@@ -44,33 +47,26 @@ export type EnqueueItem<M extends AnyTasks> = { [N in keyof M & string]: { name:
 /** A client for TaskService; `M` maps task names to their args, kwargs and result types. */
 export class TaskClient<M extends AnyTasks = AnyTasks> {
   private readonly rpc: Client<typeof TaskService>;
+  private readonly enqueues: EnqueueCalls;
   private readonly batcher: EnqueueBatcher;
 
   constructor(options: TaskClientOptions = {}) {
-    this.rpc = createClient(TaskService, transportFor(options));
-    this.batcher = new EnqueueBatcher(
-      {
-        one: async (req) => (await this.rpc.enqueueTask(req)).task!,
-        many: async (reqs) => (await this.rpc.enqueueTasks({ tasks: reqs })).tasks,
-      },
-      { windowMs: options.batchWindowMs ?? 0, maxBatch: options.maxBatch ?? 1000 },
-    );
+    const transport = transportFor(options);
+    this.rpc = createClient(TaskService, transport);
+    this.enqueues = enqueueCalls(transport, speaksBinary(options));
+    this.batcher = new EnqueueBatcher(this.enqueues, { windowMs: options.batchWindowMs ?? 0, maxBatch: options.maxBatch ?? 1000 });
   }
 
   /** Enqueues one task; concurrent calls are batched into one RPC (see `batchWindowMs`). */
   async enqueue<N extends keyof M & string>(name: N, options: EnqueueOptions<M[N]> = {}): Promise<Task<M[N]>> {
-    const req = enqueueToProto(name, options);
-    return taskFromProto(await this.batcher.add(req)) as Task<M[N]>;
+    return (await this.batcher.add(encodeEnqueue(name, options))) as Task<M[N]>;
   }
 
   /** Enqueues many tasks in one RPC per `maxBatch`: each RPC stores all of its tasks or none. */
   async enqueueMany(items: ReadonlyArray<EnqueueItem<M>>): Promise<Task[]> {
-    const reqs = items.map((item) => enqueueToProto(item.name, item));
+    const reqs = items.map((item) => encodeEnqueue(item.name, item));
     const out: Task[] = [];
-    for (let i = 0; i < reqs.length; i += 10_000) {
-      const { tasks } = await this.rpc.enqueueTasks({ tasks: reqs.slice(i, i + 10_000) });
-      out.push(...tasks.map(taskFromProto));
-    }
+    for (let i = 0; i < reqs.length; i += 10_000) out.push(...(await this.enqueues.many(reqs.slice(i, i + 10_000))));
     return out;
   }
 
@@ -115,6 +111,29 @@ export class TaskClient<M extends AnyTasks = AnyTasks> {
   /** Deletes finished tasks that finished more than `olderThanMs` ago; returns how many. */
   async purge(options: { olderThanMs: number }): Promise<number> {
     return Number((await this.rpc.purgeTasks({ olderThan: durationFromMs(options.olderThanMs) })).deleted);
+  }
+
+  /**
+   * Stops leasing the category (admin): its tasks are still accepted, none is leased until
+   * `resume`; running tasks are not affected. Lasts across server restarts.
+   */
+  async pause(category: string): Promise<CategorySettings> {
+    return settingsFromProto(category, (await this.rpc.pauseCategory({ category })).settings);
+  }
+
+  /** Leases the category again (admin); waiting workers get its ready tasks at once. */
+  async resume(category: string): Promise<CategorySettings> {
+    return settingsFromProto(category, (await this.rpc.resumeCategory({ category })).settings);
+  }
+
+  /**
+   * Caps the category at lease time (admin), across all workers: `maxRunning` tasks started
+   * at once, `maxStartsPerSecond` leases per second. A limit left out stays as it is; 0
+   * removes it. Workers held back by a limit wait; they are not refused.
+   */
+  async setLimits(category: string, limits: CategoryLimits): Promise<CategorySettings> {
+    const { maxRunning, maxStartsPerSecond } = limits;
+    return settingsFromProto(category, (await this.rpc.setCategoryLimits({ category, maxRunning, maxStartsPerSecond })).settings);
   }
 
   /**

@@ -1,35 +1,13 @@
 /** proto ⇄ SDK values, in one place: users never see proto numbers, bigints or Timestamps. */
-import { create, fromJson, toJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
-import {
-  durationFromMs,
-  durationMs,
-  ListValueSchema,
-  timestampDate,
-  timestampFromMs,
-  ValueSchema,
-  type Timestamp,
-} from "@bufbuild/protobuf/wkt";
+import { fromJson, toJson, type JsonValue as PbJson } from "@bufbuild/protobuf";
+import { durationMs, ListValueSchema, timestampDate, ValueSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Task as PbTask, TaskPriority as PbPriority, TaskStatus as PbStatus } from "./gen/gobq/v1/task_pb.js";
-import { type EnqueueTaskRequest, EnqueueTaskRequestSchema, type GetStatsResponse } from "./gen/gobq/v1/task_service_pb.js";
+import type { CategorySettings as PbCategorySettings, GetStatsResponse } from "./gen/gobq/v1/task_service_pb.js";
+import { PRIORITIES, PRIORITY_NAMES, STATUSES, STATUS_NAMES } from "./enums.js";
 import { invalidArgument } from "./errors.js";
-import type { EnqueueOptions, JsonObject, JsonValue, QueueStats, Task, TaskPriority, TaskStatus } from "./types.js";
-
-const PRIORITIES: Record<TaskPriority, PbPriority> = {
-  low: PbPriority.LOW,
-  normal: PbPriority.NORMAL,
-  high: PbPriority.HIGH,
-  critical: PbPriority.CRITICAL,
-};
-const STATUSES: Record<TaskStatus, PbStatus> = {
-  pending: PbStatus.PENDING,
-  started: PbStatus.STARTED,
-  success: PbStatus.SUCCESS,
-  failed: PbStatus.FAILED,
-  cancelled: PbStatus.CANCELLED,
-  retry: PbStatus.RETRY,
-};
-const PRIORITY_NAMES = new Map(Object.entries(PRIORITIES).map(([k, v]) => [v, k as TaskPriority]));
-const STATUS_NAMES = new Map(Object.entries(STATUSES).map(([k, v]) => [v, k as TaskStatus]));
+import type { CategorySettings, EnqueueOptions, JsonObject, JsonValue, QueueStats, Task, TaskPriority, TaskStatus } from "./types.js";
+import { ProtoWriter } from "./wire/proto-writer.js";
+import { type EnqueueFields, writeEnqueueTaskRequest } from "./wire/task-wire.js";
 
 /** The proto status for a status string. */
 export function statusToProto(status: TaskStatus): PbStatus {
@@ -82,10 +60,10 @@ export function taskFromProto(t: PbTask): Task {
 }
 
 /**
- * An enqueue as a proto request, checked first on the client so that a bad task in an
- * auto-batch fails only its own caller. The server checks again.
+ * An enqueue checked on the client, so that a bad task in an auto-batch fails only its own
+ * caller. The server checks again.
  */
-export function enqueueToProto(name: string, o: EnqueueOptions, now = Date.now()): EnqueueTaskRequest {
+export function checkEnqueue(name: string, o: EnqueueOptions, now = Date.now()): EnqueueFields {
   if (!NAME.test(name)) throw invalidArgument("name", `must match [A-Za-z0-9_.:-]{1,128}, got ${JSON.stringify(name)}`);
   if (o.category !== undefined && !NAME.test(o.category)) {
     throw invalidArgument("category", `must match [A-Za-z0-9_.:-]{1,128}, got ${JSON.stringify(o.category)}`);
@@ -98,31 +76,37 @@ export function enqueueToProto(name: string, o: EnqueueOptions, now = Date.now()
   }
   if (o.delayMs !== undefined && !(o.delayMs >= 0)) throw invalidArgument("run_at", "delayMs must not be negative");
   if (o.timeoutMs !== undefined && !(o.timeoutMs > 0)) throw invalidArgument("timeout", "timeoutMs must be positive");
-  let args;
-  try {
-    args = o.args === undefined ? undefined : fromJson(ListValueSchema, o.args as PbJson[]);
-  } catch (err) {
-    throw invalidArgument("args", `must be a JSON list (${(err as Error).message})`);
-  }
+  if (o.args !== undefined && !Array.isArray(o.args)) throw invalidArgument("args", "must be a JSON list");
   const runAt = o.runAt ?? (o.delayMs !== undefined ? new Date(now + o.delayMs) : undefined);
   const r = o.retry;
-  return create(EnqueueTaskRequestSchema, {
+  return {
     name,
     category: o.category ?? "",
     priority,
-    args,
+    args: o.args,
     kwargs: o.kwargs,
     maxRetries,
-    runAt: runAt === undefined ? undefined : timestampFromMs(runAt.getTime()),
-    timeout: o.timeoutMs === undefined ? undefined : durationFromMs(o.timeoutMs),
+    runAtMs: runAt?.getTime(),
+    timeoutMs: o.timeoutMs,
     idempotencyKey: o.idempotencyKey ?? "",
-    retryPolicy: r && {
-      initialInterval: r.initialMs === undefined ? undefined : durationFromMs(r.initialMs),
-      maximumInterval: r.maxMs === undefined ? undefined : durationFromMs(r.maxMs),
-      backoffCoefficient: r.multiplier ?? 0,
-      jitter: r.jitter ?? 0,
-    },
-  });
+    retry: r && { initialMs: r.initialMs, maxMs: r.maxMs, multiplier: r.multiplier ?? 0, jitter: r.jitter ?? 0 },
+  };
+}
+
+const enqueueWriter = new ProtoWriter(4096);
+
+/** An enqueue, checked, as the bytes of an EnqueueTaskRequest. */
+export function encodeEnqueue(name: string, o: EnqueueOptions, now = Date.now()): Uint8Array {
+  const fields = checkEnqueue(name, o, now);
+  enqueueWriter.pos = 0;
+  try {
+    writeEnqueueTaskRequest(enqueueWriter, fields);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    // "kwargs.to: a undefined is not a JSON value" names its field first.
+    throw invalidArgument(/^(args|kwargs)/.exec(err.message)?.[1] ?? "args", `must hold JSON only (${err.message})`);
+  }
+  return enqueueWriter.finish();
 }
 
 /** A proto JSON value from an SDK one (results). */
@@ -147,6 +131,19 @@ export function statsFromProto(s: GetStatsResponse): QueueStats {
       scheduled: Number(c.scheduled),
       oldestQueuedAgeMs: c.oldestQueuedAge ? durationMs(c.oldestQueuedAge) : 0,
       workersSeen: Number(c.workersSeen),
+      paused: c.paused,
+      maxRunning: c.maxRunning,
+      maxStartsPerSecond: c.maxStartsPerSecond,
     })),
+  };
+}
+
+/** A category's settings from the proto message (absent: the default). */
+export function settingsFromProto(category: string, s: PbCategorySettings | undefined): CategorySettings {
+  return {
+    category: s?.category ?? category,
+    paused: s?.paused ?? false,
+    maxRunning: s?.maxRunning ?? 0,
+    maxStartsPerSecond: s?.maxStartsPerSecond ?? 0,
   };
 }

@@ -8,18 +8,13 @@
  * fails. Other errors (server away) fail every member, as each would have failed alone.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { EnqueueTaskRequest } from "./gen/gobq/v1/task_service_pb.js";
-import type { Task as PbTask } from "./gen/gobq/v1/task_pb.js";
-
-/** Sends requests: `one` for a lone request, `many` for a batch (results in order). */
-export interface EnqueueSender {
-  one(req: EnqueueTaskRequest): Promise<PbTask>;
-  many(reqs: EnqueueTaskRequest[]): Promise<PbTask[]>;
-}
+import type { EnqueueCalls } from "./hot-calls.js";
+import type { Task } from "./types.js";
 
 interface Pending {
-  req: EnqueueTaskRequest;
-  resolve: (task: PbTask) => void;
+  /** An encoded EnqueueTaskRequest. */
+  req: Uint8Array;
+  resolve: (task: Task) => void;
   reject: (err: unknown) => void;
 }
 
@@ -37,13 +32,13 @@ export class EnqueueBatcher {
   private scheduled = false;
 
   constructor(
-    private readonly send: EnqueueSender,
+    private readonly send: EnqueueCalls,
     private readonly options: EnqueueBatcherOptions,
   ) {}
 
-  /** Queues one request; resolves with its task. */
-  add(req: EnqueueTaskRequest): Promise<PbTask> {
-    return new Promise<PbTask>((resolve, reject) => {
+  /** Queues one encoded request; resolves with its task. */
+  add(req: Uint8Array): Promise<Task> {
+    return new Promise<Task>((resolve, reject) => {
       this.queue.push({ req, resolve, reject });
       if (this.queue.length >= this.options.maxBatch) this.flush();
       else if (!this.scheduled) {

@@ -2,7 +2,7 @@
  * @gobq/sdk — the TypeScript client for gobq.
  *
  * - `TaskClient` for producers, admins and dashboards: enqueue (auto-batched), get, list,
- *   cancel, retry, stats, purge, watch, waitFor.
+ *   cancel, retry, stats, purge, watch, waitFor; pause, resume and setLimits of a category.
  * - `Worker` for remote worker processes: lease by category, run handlers, heartbeat,
  *   complete or fail.
  *

@@ -125,6 +125,34 @@ export interface CategoryStats {
   scheduled: number;
   oldestQueuedAgeMs: number;
   workersSeen: number;
+  /** Whether leasing is paused (`TaskClient.pause`). */
+  paused: boolean;
+  /** Most tasks STARTED at once; 0: no limit (`TaskClient.setLimits`). */
+  maxRunning: number;
+  /** Most leases started per second; 0: no limit (`TaskClient.setLimits`). */
+  maxStartsPerSecond: number;
+}
+
+/** An admin's settings of one category, which the server enforces when workers lease. */
+export interface CategorySettings {
+  category: string;
+  /** No task of the category is leased while paused; enqueues are still accepted. */
+  paused: boolean;
+  /** Most tasks STARTED at once, across all workers and servers; 0: no limit. */
+  maxRunning: number;
+  /**
+   * Most leases started per second, across all workers and servers: a token bucket holding
+   * up to this many (at least 1), refilled continuously. Fractions allowed. 0: no limit.
+   */
+  maxStartsPerSecond: number;
+}
+
+/** What `TaskClient.setLimits` changes: a limit given replaces the current one (0 removes it); one left out stays. */
+export interface CategoryLimits {
+  /** 0 to 1,000,000. */
+  maxRunning?: number;
+  /** 0 to 1,000,000, fractions allowed. */
+  maxStartsPerSecond?: number;
 }
 
 /** Exact counts over all stored tasks. */

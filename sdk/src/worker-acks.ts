@@ -9,12 +9,17 @@
  * server has given the task to another attempt, and the ack could only be refused.
  */
 import { ConnectError } from "@connectrpc/connect";
-import type { AckResult } from "./gen/gobq/v1/worker_service_pb.js";
 import { isRetryable, reasonOf } from "./errors.js";
 import { createBackoff, describeError, sleep } from "./worker-backoff.js";
 
 /** What became of one ack: accepted, or refused with the server's stable reason. */
 export type AckOutcome = { ok: true } | { ok: false; reason: string; message: string };
+
+/** What the server answered for one ack of a batch: `errorReason` is empty if accepted. */
+interface AckResult {
+  errorReason: string;
+  errorMessage: string;
+}
 
 /** Sends acks of one kind: `one` for a lone ack (it throws if refused), `many` for a batch. */
 export interface AckSender<R> {

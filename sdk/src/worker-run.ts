@@ -10,16 +10,12 @@
  */
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
-import type {
-  CompleteTaskRequestSchema,
-  FailTaskRequestSchema,
-  LeasedTask,
-  WorkerService,
-} from "./gen/gobq/v1/worker_service_pb.js";
-import { taskFromProto, valueToProto } from "./convert.js";
+import type { FailTaskRequestSchema, WorkerService } from "./gen/gobq/v1/worker_service_pb.js";
+import type { CompleteAck } from "./hot-calls.js";
 import { isRetryable, reasonOf } from "./errors.js";
 import type { JsonValue, Task, TaskFailure } from "./types.js";
 import type { AckBatcher, AckOutcome } from "./worker-acks.js";
+import type { WireLeasedTask } from "./wire/task-wire.js";
 import { type WorkerLog, createBackoff, describeError } from "./worker-backoff.js";
 import { type AbortReason, type TaskHandler, TaskAbortedError } from "./worker-context.js";
 import { failureOf, isNonRetryable, jsonProblem } from "./worker-result.js";
@@ -27,7 +23,7 @@ import { failureOf, isNonRetryable, jsonProblem } from "./worker-result.js";
 /** What every run of a worker shares. */
 export interface RunDeps {
   rpc: Client<typeof WorkerService>;
-  completes: AckBatcher<MessageInitShape<typeof CompleteTaskRequestSchema>>;
+  completes: AckBatcher<CompleteAck>;
   fails: AckBatcher<MessageInitShape<typeof FailTaskRequestSchema>>;
   leaseMs: number;
   log: WorkerLog;
@@ -42,6 +38,10 @@ const TIMEOUT_FAILURE: TaskFailure = { message: "timeout", type: "Timeout" };
 
 type Outcome = { value: unknown } | { error: unknown };
 
+function isThenable(value: unknown): boolean {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
 /** See the module comment. `start()` runs it; `handBack()` gives it up on shutdown. */
 export class TaskRun {
   readonly task: Task;
@@ -50,7 +50,9 @@ export class TaskRun {
   /** Resolves once the outcome is reported, or there is nothing to report. */
   readonly done: Promise<void>;
   private readonly token: string;
-  private readonly controller = new AbortController();
+  /** Made when the handler first reads `ctx.signal`: most handlers of a busy worker never do. */
+  private controller: AbortController | undefined;
+  private abortedWith: TaskAbortedError | undefined;
   private readonly intervalMs: number;
   private readonly backoff = createBackoff();
   private markSettled!: () => void;
@@ -71,12 +73,12 @@ export class TaskRun {
   private warnedHeartbeat = false;
 
   constructor(
-    leased: LeasedTask,
+    leased: WireLeasedTask,
     private readonly handler: TaskHandler,
     private readonly deps: RunDeps,
     private readonly leasedAt: number,
   ) {
-    this.task = taskFromProto(leased.task!);
+    this.task = leased.task;
     this.token = leased.leaseToken;
     this.leaseUntil = leasedAt + deps.leaseMs;
     this.intervalMs = Math.floor(deps.leaseMs / 3);
@@ -90,16 +92,18 @@ export class TaskRun {
   /** Starts heartbeats and the timeout, then calls the handler. */
   start(): void {
     this.started = true;
-    this.scheduleBeat();
     const { timeoutMs } = this.task;
     if (timeoutMs !== undefined) {
       this.timeoutTimer = setTimeout(() => this.timeOut(), Math.max(0, this.leasedAt + timeoutMs - Date.now()));
     }
+    const run = this;
     const ctx = {
       task: this.task,
       args: this.task.args,
       kwargs: this.task.kwargs,
-      signal: this.controller.signal,
+      get signal() {
+        return run.signal();
+      },
       progress: (percent: number, message?: string) => this.progress(percent, message),
     };
     let out: unknown;
@@ -110,10 +114,22 @@ export class TaskRun {
       out = Promise.reject(error);
     }
     this.deps.onBlocked(this.task.name, performance.now() - t0);
+    // A handler that answered at once reports now: no heartbeat is due before that. Timers
+    // cannot fire while a synchronous handler runs, so arming after it loses nothing.
+    if (isThenable(out)) this.scheduleBeat();
     Promise.resolve(out).then(
       (value) => this.settle({ value }),
       (error: unknown) => this.settle({ error }),
     );
+  }
+
+  /** The handler's AbortSignal, aborted already if the run was. */
+  private signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedWith) this.controller.abort(this.abortedWith);
+    }
+    return this.controller.signal;
   }
 
   /** Shutdown after the grace period: aborts the handler and hands the task back, using no retry. */
@@ -139,8 +155,9 @@ export class TaskRun {
   }
 
   private abort(reason: AbortReason, message: string): void {
-    if (this.controller.signal.aborted) return;
-    this.controller.abort(new TaskAbortedError(reason, message));
+    if (this.abortedWith) return;
+    this.abortedWith = new TaskAbortedError(reason, message);
+    this.controller?.abort(this.abortedWith);
     // A handler that ignores its signal still holds a slot: say so once, so it can be fixed.
     const check = setTimeout(() => {
       this.deps.log.warn(
@@ -161,14 +178,11 @@ export class TaskRun {
 
   private async report(outcome: Outcome): Promise<void> {
     if ("error" in outcome) return this.fail(failureOf(outcome.error), !isNonRetryable(outcome.error));
-    let result;
-    try {
-      const problem = outcome.value === undefined ? undefined : jsonProblem(outcome.value);
-      if (problem !== undefined) throw new Error(problem);
-      result = valueToProto(outcome.value as JsonValue | undefined);
-    } catch (err) {
-      return this.fail({ message: `the handler's result is not JSON: ${(err as Error).message}`, type: "InvalidResult" }, false);
+    const problem = outcome.value === undefined ? undefined : jsonProblem(outcome.value);
+    if (problem !== undefined) {
+      return this.fail({ message: `the handler's result is not JSON: ${problem}`, type: "InvalidResult" }, false);
     }
+    const result = outcome.value as JsonValue | undefined;
     const o = await this.deps.completes.add({ taskId: this.task.id, leaseToken: this.token, result }, this.leaseUntil);
     if (!o.ok && o.reason === "INVALID_ARGUMENT") {
       return this.fail({ message: `the server refused the handler's result: ${o.message}`, type: "InvalidResult" }, false);

@@ -38,8 +38,10 @@
 import { hostname } from "node:os";
 import { createClient, type Client } from "@connectrpc/connect";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
-import { WorkerService, type LeasedTask } from "./gen/gobq/v1/worker_service_pb.js";
-import { transportFor } from "./transport.js";
+import { WorkerService } from "./gen/gobq/v1/worker_service_pb.js";
+import { type WorkerCalls, workerCalls } from "./hot-calls.js";
+import { speaksBinary, transportFor } from "./transport.js";
+import type { WireLeasedTask } from "./wire/task-wire.js";
 import type { AnyTasks } from "./types.js";
 import { AckBatcher } from "./worker-acks.js";
 import { createBackoff, createOutageReporter, sleep } from "./worker-backoff.js";
@@ -65,6 +67,7 @@ export class Worker<M extends AnyTasks = AnyTasks> {
   readonly workerId: string;
   private readonly options: ResolvedWorkerOptions;
   private readonly rpc: Client<typeof WorkerService>;
+  private readonly calls: WorkerCalls;
   private readonly deps: RunDeps;
   private readonly handlers = new Map<string, TaskHandler>();
   /** Runs whose handler has not returned: each holds a slot. */
@@ -82,15 +85,14 @@ export class Worker<M extends AnyTasks = AnyTasks> {
   constructor(options: WorkerOptions) {
     this.options = resolveWorkerOptions(options, { hostname: hostname(), pid: process.pid });
     this.workerId = this.options.workerId;
-    this.rpc = createClient(WorkerService, transportFor(options));
+    const transport = transportFor(options);
+    this.rpc = createClient(WorkerService, transport);
+    this.calls = workerCalls(transport, speaksBinary(options));
     this.deps = {
       rpc: this.rpc,
       log: this.options.log,
       leaseMs: this.options.leaseMs,
-      completes: new AckBatcher({
-        one: (req) => this.rpc.completeTask(req),
-        many: async (tasks) => (await this.rpc.completeTasks({ tasks })).results,
-      }),
+      completes: new AckBatcher({ one: (ack) => this.calls.completeOne(ack), many: (acks) => this.calls.completeMany(acks) }),
       fails: new AckBatcher({
         one: (req) => this.rpc.failTask(req),
         many: async (tasks) => (await this.rpc.failTasks({ tasks })).results,
@@ -173,7 +175,7 @@ export class Worker<M extends AnyTasks = AnyTasks> {
       }
       const leasedAt = Date.now();
       try {
-        const { tasks } = await this.rpc.leaseTasks(
+        const tasks = await this.calls.lease(
           {
             category,
             workerId: this.workerId,
@@ -196,8 +198,8 @@ export class Worker<M extends AnyTasks = AnyTasks> {
     }
   }
 
-  private run(leased: LeasedTask, leasedAt: number): void {
-    const run = new TaskRun(leased, this.handlers.get(leased.task!.name) ?? this.unknownName, this.deps, leasedAt);
+  private run(leased: WireLeasedTask, leasedAt: number): void {
+    const run = new TaskRun(leased, this.handlers.get(leased.task.name) ?? this.unknownName, this.deps, leasedAt);
     this.busy.add(run);
     this.unreported.add(run);
     void run.settled.then(() => {

@@ -3,7 +3,7 @@
  * commands take. main.ts reads the command line and the environment and hands the raw
  * strings here; every error names the flag (or variable) the bad value came from.
  */
-import type { EnqueueOptions, JsonObject, JsonValue, ListFilter, TaskPriority, TaskStatus } from "@gobq/sdk";
+import type { CategoryLimits, EnqueueOptions, JsonObject, JsonValue, ListFilter, TaskPriority, TaskStatus } from "@gobq/sdk";
 import { parseDuration } from "../config/duration.js";
 import { CommandError } from "./command-error.js";
 
@@ -28,6 +28,12 @@ export interface EnqueueFlags {
   delay?: string;
   timeout?: string;
   idempotencyKey?: string;
+}
+
+/** Flags of `gobq limits`, as given; one left out keeps the server's value. */
+export interface LimitsFlags {
+  maxRunning?: string;
+  maxStartsPerSecond?: string;
 }
 
 /** Flags of `gobq list`, as given. */
@@ -81,6 +87,21 @@ export function listQueryFrom(flags: ListFlags): { filter: ListFilter; limit: nu
   if (flags.name !== undefined) filter.name = flags.name;
   if (flags.status !== undefined) filter.status = oneOf("--status", flags.status, STATUSES);
   return { filter, limit: flags.limit === undefined ? 100 : countFlag("--limit", flags.limit, 1) };
+}
+
+/** `gobq limits`'s flags as the SDK's limits: whole and fractional numbers of at least 0 (0: no limit). */
+export function limitsFrom(flags: LimitsFlags): CategoryLimits {
+  const limits: CategoryLimits = {};
+  if (flags.maxRunning !== undefined) limits.maxRunning = countFlag("--max-running", flags.maxRunning, 0);
+  if (flags.maxStartsPerSecond !== undefined) {
+    const text = flags.maxStartsPerSecond.trim();
+    const rate = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+    if (!Number.isFinite(rate)) {
+      throw new CommandError(`--max-starts-per-second: must be a number of at least 0, such as 5 or 0.5, got ${JSON.stringify(flags.maxStartsPerSecond)}`);
+    }
+    limits.maxStartsPerSecond = rate;
+  }
+  return limits;
 }
 
 /** A duration flag ("500ms", "10s", "7d", or bare milliseconds) in ms. */

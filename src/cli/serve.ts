@@ -1,7 +1,8 @@
 /** `gobq serve`: opens the store, rebuilds the queues, serves until SIGTERM/SIGINT, then shuts down cleanly. */
 import type { Logger } from "pino";
 import type { ResolvedServeOptions } from "../config/config.js";
-import { Scheduler } from "../scheduler/scheduler.js";
+import { openScheduler } from "../scheduler/open-scheduler.js";
+import type { TaskScheduler } from "../scheduler/task-scheduler.js";
 import { createAuth } from "../server/auth.js";
 import { createRoutes } from "../server/routes.js";
 import { startServer } from "../server/server.js";
@@ -10,9 +11,9 @@ import { openStore } from "../store/open.js";
 /** Runs the server; resolves once it has shut down after a signal. */
 export async function serve(config: ResolvedServeOptions, log: Logger): Promise<void> {
   const store = await openStore(config.store);
-  let scheduler: Scheduler;
+  let scheduler: TaskScheduler;
   try {
-    scheduler = await Scheduler.open({
+    scheduler = await openScheduler({
       store,
       log,
       retentionMs: config.retentionMs,
@@ -42,7 +43,7 @@ export async function serve(config: ResolvedServeOptions, log: Logger): Promise<
     {
       grpc: server.url,
       http: server.httpUrl,
-      store: config.store.kind === "duckdb" ? config.store.path : "memory",
+      store: describeStore(config.store),
       auth: config.tokens ? `${config.tokens.length} tokens` : "off",
       tls: !config.tls ? "off" : config.tls.clientCa ? "client certificates required" : "on",
     },
@@ -60,4 +61,12 @@ export async function serve(config: ResolvedServeOptions, log: Logger): Promise<
   await server.close(10_000);
   await scheduler.stop();
   log.info("stopped");
+}
+
+/** The store as logged: a file path, or a database's host and name (never credentials). */
+function describeStore(store: ResolvedServeOptions["store"]): string {
+  if (store.kind === "duckdb") return store.path;
+  if (store.kind === "memory") return "memory";
+  const url = new URL(store.url);
+  return `postgres ${url.hostname}:${url.port || 5432}${url.pathname} schema ${store.schema}`;
 }

@@ -1,7 +1,8 @@
-/** `gobq stats`: per category a row of exact counts, then the totals by status. */
+/** `gobq stats`: per category a row of exact counts and its settings, then the totals by status. */
 import type { QueueStats, TaskPriority, TaskStatus } from "@gobq/sdk";
 import ms from "ms";
 import { type CommandContext, writeJson } from "./command-context.js";
+import { settingsCell } from "./category-commands.js";
 import { type Align, formatColumns } from "./columns.js";
 
 // Leasing order, so the row reads the way workers drain it.
@@ -20,8 +21,9 @@ function statsLines(stats: QueueStats): string[] {
   const totals = `total ${stats.total}: ${STATUSES.map((s) => `${s} ${stats.byStatus[s] ?? 0}`).join(", ")}`;
   if (stats.categories.length === 0) return [totals];
   // QUEUED is ready to lease now, split by priority in the next four columns; SCHEDULED waits
-  // for its run_at or retry backoff; OLDEST is how long the oldest queued task has waited.
-  const header = ["CATEGORY", "QUEUED", "CRITICAL", "HIGH", "NORMAL", "LOW", "RUNNING", "SCHEDULED", "OLDEST", "WORKERS", "TOTAL"];
+  // for its run_at or retry backoff; OLDEST is how long the oldest queued task has waited;
+  // SETTINGS is what an admin set: paused, a max running, a max starts per second.
+  const header = ["CATEGORY", "QUEUED", "CRITICAL", "HIGH", "NORMAL", "LOW", "RUNNING", "SCHEDULED", "OLDEST", "WORKERS", "TOTAL", "SETTINGS"];
   const rows = stats.categories.map((c) => {
     const queued = PRIORITIES.map((p) => c.queuedByPriority[p]);
     return [
@@ -33,8 +35,9 @@ function statsLines(stats: QueueStats): string[] {
       c.oldestQueuedAgeMs > 0 ? ms(c.oldestQueuedAgeMs) : "-",
       String(c.workersSeen),
       String(stats.byCategory[c.category] ?? 0),
+      settingsCell(c),
     ];
   });
-  const align: Align[] = header.map((_, i) => (i === 0 ? "left" : "right"));
+  const align: Align[] = header.map((_, i) => (i === 0 || i === header.length - 1 ? "left" : "right"));
   return [...formatColumns([header, ...rows], align), "", totals];
 }

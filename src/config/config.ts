@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
-import { parseStoreLocation, type StoreLocation } from "../store/location.js";
+import { DEFAULT_STORE_SCHEMA, parseStoreLocation, storeSchemaProblem, type StoreLocation } from "../store/location.js";
 import { checkSecurity, resolveSecurity, securityFields, type SecurityOptions } from "./security.js";
 
 /** Settings as given; every one optional. Flags win over environment variables. */
@@ -13,8 +13,10 @@ export interface ServeOptions {
   listen?: string | undefined;
   /** HTTP/1.1 listener, HOST:PORT, or "off". Env GOBQ_HTTP_LISTEN. Default 127.0.0.1:50052, or off with TLS (one port serves both). */
   httpListen?: string | undefined;
-  /** `duckdb:PATH` or `memory:`. Env GOBQ_STORE. Default duckdb:./data/gobq.duckdb. */
+  /** `duckdb:PATH`, `memory:` or `postgres://USER@HOST:PORT/DB`. Env GOBQ_STORE. Default duckdb:./data/gobq.duckdb. */
   store?: string | undefined;
+  /** The PostgreSQL schema holding gobq's tables, so deployments can share a database. Env GOBQ_STORE_SCHEMA. Default gobq. */
+  storeSchema?: string | undefined;
   /** Finished tasks are deleted this long after they finish; "0" keeps them. Env GOBQ_RETENTION. Default 7d. */
   retention?: string | undefined;
   /** Largest args + kwargs of a task, in bytes. Env GOBQ_MAX_PAYLOAD_BYTES. Default 1048576. */
@@ -73,6 +75,7 @@ const ENV: Record<keyof ServeOptions, [flag: string, env: string]> = {
   listen: ["--listen", "GOBQ_LISTEN"],
   httpListen: ["--http-listen", "GOBQ_HTTP_LISTEN"],
   store: ["--store", "GOBQ_STORE"],
+  storeSchema: ["--store-schema", "GOBQ_STORE_SCHEMA"],
   retention: ["--retention", "GOBQ_RETENTION"],
   maxPayloadBytes: ["--max-payload-bytes", "GOBQ_MAX_PAYLOAD_BYTES"],
   maxMessageBytes: ["--max-message-bytes", "GOBQ_MAX_MESSAGE_BYTES"],
@@ -106,6 +109,7 @@ export function withDefaults(o: ServeOptions): Required<{ [K in keyof ServeOptio
     listen: o.listen ?? "127.0.0.1:50051",
     httpListen: o.httpListen ?? (o.tlsCert ? "off" : "127.0.0.1:50052"),
     store: o.store ?? "duckdb:./data/gobq.duckdb",
+    storeSchema: o.storeSchema ?? DEFAULT_STORE_SCHEMA,
     retention: o.retention ?? "7d",
     maxPayloadBytes: o.maxPayloadBytes ?? String(1 << 20),
     maxMessageBytes: o.maxMessageBytes ?? String(32 << 20),
@@ -136,9 +140,23 @@ const hostPort = z.string().transform((s, ctx) => {
 const store = z.string().transform((s, ctx) => {
   const location = parseStoreLocation(s);
   if (location) return location;
-  ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be duckdb:PATH or memory:, got ${JSON.stringify(s)}` });
+  ctx.addIssue({
+    code: z.ZodIssueCode.custom,
+    // A mistyped database URL may hold a password: it is left out of the message.
+    message: `must be duckdb:PATH, memory: or postgres://USER@HOST:PORT/DB, got ${JSON.stringify(s.replace(/\/\/([^/:@]*):[^/@]*@/, "//$1@"))}`,
+  });
   return z.NEVER;
 });
+
+const storeSchema = z.string().superRefine((s, ctx) => {
+  const problem = storeSchemaProblem(s);
+  if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+});
+
+// The PostgreSQL schema belongs to the location; other stores have none.
+function withSchema(location: StoreLocation, schema: string): StoreLocation {
+  return location.kind === "postgres" ? { ...location, schema } : location;
+}
 
 const duration = z.string().transform((s, ctx) => {
   const ms = parseDuration(s);
@@ -161,6 +179,7 @@ const schema = z.object({
   listen: hostPort,
   httpListen: z.union([z.literal("off").transform(() => undefined), hostPort]),
   store,
+  storeSchema,
   retention: duration,
   maxPayloadBytes: bytes(1024, 64 << 20),
   maxMessageBytes: bytes(64 * 1024, 1 << 30),
@@ -178,11 +197,22 @@ const schema = z.object({
 export function validate(o: ReturnType<typeof withDefaults>): ResolvedServeOptions {
   const r = schema.safeParse(o);
   if (r.success) {
-    const { retention, httpListen, ...rest } = r.data;
-    return { ...rest, httpListen, retentionMs: retention };
+    const { retention, httpListen, store, storeSchema, ...rest } = r.data;
+    return { ...rest, store: withSchema(store, storeSchema), httpListen, retentionMs: retention };
   }
-  const issue = r.error.issues[0]!;
+  throw configError(r.error);
+}
+
+/** Validates only the store settings, for commands that need nothing else (`gobq migrate`). */
+export function validateStore(o: Pick<ReturnType<typeof withDefaults>, "store" | "storeSchema">): StoreLocation {
+  const r = z.object({ store, storeSchema }).safeParse(o);
+  if (r.success) return withSchema(r.data.store, r.data.storeSchema);
+  throw configError(r.error);
+}
+
+function configError(error: z.ZodError): ConfigError {
+  const issue = error.issues[0]!;
   const key = issue.path[0] as keyof ServeOptions;
   const [flag, env] = ENV[key];
-  throw new ConfigError(`${flag === env ? env : `${flag} (${env})`}: ${issue.message}`);
+  return new ConfigError(`${flag === env ? env : `${flag} (${env})`}: ${issue.message}`);
 }

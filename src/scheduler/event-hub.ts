@@ -153,6 +153,16 @@ export class EventHub {
     return sub;
   }
 
+  /** Whether anyone watches this task, its category, or everything: if not, publishing it is a no-op. */
+  watches(taskId: string, category: string): boolean {
+    return this.all.size > 0 || this.byTask.has(taskId) || this.byCategory.has(category);
+  }
+
+  /** Ids of the tasks watched one by one. */
+  watchedTasks(): string[] {
+    return [...this.byTask.keys()];
+  }
+
   /** Delivers the task's current state as an event. Takes a copy: the task object keeps changing. */
   publish(task: Task): void {
     if (this.count === 0) return;

@@ -18,6 +18,7 @@ import { TimerHeap } from "./heap.js";
 import { LeaseWaiters, type LeaseRequest } from "./lease-waiters.js";
 import { type OverloadLimits, Slots, checkQueueRoom, resolveOverloadLimits } from "./overload.js";
 import { ReadyQueue } from "./ready-queue.js";
+import { CategoryGate } from "./category-gate.js";
 import type { LeasedTask } from "./inputs.js";
 
 /** Where log lines go; pino's logger fits. */
@@ -80,6 +81,8 @@ export abstract class SchedulerCore {
   protected readonly categories = new Map<string, Category>();
   protected readonly timers = new TimerHeap<TimerEntry>();
   protected readonly counts = new Counts();
+  /** Pause and limits per category, applied in takeReady. */
+  protected readonly gate: CategoryGate;
   /** Enqueues in flight by idempotency key, so concurrent duplicates see one task. */
   protected readonly pendingKeys = new Map<string, Promise<Task | undefined>>();
   protected readySeq = 0;
@@ -100,6 +103,7 @@ export abstract class SchedulerCore {
     this.overload = resolveOverloadLimits(options.overload);
     this.pollers = new Slots(this.overload.maxPollers, "waiting long-polls");
     this.hub = new EventHub(options.maxWatchBuffer ?? 10_000, this.overload.maxWatchers, options.maxWatchBufferTotal ?? 100_000);
+    this.gate = new CategoryGate(this.clock, (category) => this.dispatch(category));
     this.writer = new GroupCommit({
       store: this.store,
       onFailure: (err) => this.log.error({ err }, "store write failed; refusing further changes"),
@@ -123,6 +127,7 @@ export abstract class SchedulerCore {
     }
     if (back.length === 0) return;
     await this.writer.write([], back);
+    for (const t of back) this.released(t.category);
     for (const t of back) this.hub.publish(t);
     this.pushReady(back);
   }
@@ -161,6 +166,7 @@ export abstract class SchedulerCore {
   protected async commit(task: Task): Promise<void> {
     await this.writer.write([], [task]);
     this.hub.publish(task);
+    if (task.status !== "started") this.released(task.category);
     if (isFinal(task.status) && this.live.get(task.id) === task) this.live.delete(task.id);
   }
 
@@ -198,7 +204,9 @@ export abstract class SchedulerCore {
 
   /** Takes ready tasks and starts their attempts in memory (committed by the caller). */
   protected takeReady(c: Category, names: ReadonlySet<string> | undefined, req: LeaseRequest): Task[] {
-    const tasks = c.ready.take(names, req.maxTasks);
+    const max = this.gate.allowance(req.category, req.maxTasks, this.counts);
+    const tasks = max > 0 ? c.ready.take(names, max) : [];
+    this.gate.started(req.category, tasks.length);
     const now = this.clock.now();
     for (const task of tasks) {
       const lease = { workerId: req.workerId, token: randomUUID(), expiresAt: now + req.leaseMs, durationMs: req.leaseMs };
@@ -215,6 +223,11 @@ export abstract class SchedulerCore {
     await this.writer.write([], tasks);
     for (const t of tasks) this.hub.publish(t);
     return leases.map(({ task, token }) => ({ task, leaseToken: token, leaseExpiresAt: task.lease?.expiresAt ?? 0 }));
+  }
+
+  /** A task of the category stopped being STARTED: if the category caps its running tasks, a lease may start one now. */
+  protected released(category: string): void {
+    if (this.gate.capsRunning(category)) this.dispatch(category);
   }
 
   /** Hands ready tasks of a category to waiting long-polls, oldest poll first. */
@@ -284,6 +297,7 @@ export abstract class SchedulerCore {
         .write([], changed)
         .then(() => {
           for (const t of changed) {
+            this.released(t.category);
             this.hub.publish(t);
             if (isFinal(t.status) && this.live.get(t.id) === t) this.live.delete(t.id);
           }
@@ -306,6 +320,7 @@ export abstract class SchedulerCore {
 
   protected async rebuild(): Promise<void> {
     this.counts.load(await this.store.taskCountByCategoryAndStatus());
+    for (const settings of await this.store.categoryList()) this.gate.set(settings);
     this.readySeq = await this.store.taskMaxReadySeq();
     const ready: Task[] = [];
     let afterId: string | undefined;

@@ -6,7 +6,8 @@
  * attempt timeouts — and decides every transition synchronously, so two RPCs can never
  * lease the same task. Each change is then committed through the group commit; an RPC
  * answers, and watchers hear of the change, only after it is durable. A task becomes
- * leasable only after its enqueue is committed.
+ * leasable only after its enqueue is committed. Category pause and limits are applied as
+ * tasks are taken (category-gate.ts), from settings loaded at start and kept on each change.
  *
  * Invariants: a task is in `live` while unfinished or while its final state is not yet
  * committed; a PENDING task with a readySeq is in its category's ReadyQueue exactly once.
@@ -14,15 +15,14 @@
 import { v7 as uuidv7 } from "uuid";
 import { InvalidArgumentError, TaskNotFoundError, UnavailableError } from "../task/errors.js";
 import { type Task, isFinal } from "../task/task.js";
+import { type CategorySettings, type CategoryUpdate, validateCategoryUpdate } from "../task/category-settings.js";
 import * as transition from "../task/transitions.js";
+import { newTask } from "../task/new-task.js";
 import {
   BOUNDS,
   type EnqueueInput,
   type EnqueueSpec,
   checkId,
-  checkInt,
-  checkLength,
-  checkName,
   checkRange,
   validateEnqueue,
   validateResult,
@@ -35,12 +35,16 @@ import type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, 
 import type { ReadyQueue } from "./ready-queue.js";
 import type { ServerLoad } from "./overload.js";
 import { SchedulerCore, type SchedulerLog, type SchedulerOptions } from "./scheduler-core.js";
+import type { TaskScheduler } from "./task-scheduler.js";
+import { listPage } from "./list-page.js";
+import { checkHeartbeat, checkLeaseRequest } from "./check-inputs.js";
+import { watchCategory, watchTask } from "./watch.js";
 
 export type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput, LeaseRequest, Stats, CategoryStats, TaskEvent };
 export type { SchedulerLog, SchedulerOptions, ServerLoad };
 
 /** See the module comment. Create with `Scheduler.open`. */
-export class Scheduler extends SchedulerCore {
+export class Scheduler extends SchedulerCore implements TaskScheduler {
   /** Builds a scheduler and rebuilds its queues from the store: every unfinished task returns to its place. */
   static async open(options: SchedulerOptions): Promise<Scheduler> {
     const s = new Scheduler(options);
@@ -76,26 +80,8 @@ export class Scheduler extends SchedulerCore {
   }
 
   /** One page of tasks, newest first; `pageToken` is the previous page's `nextPageToken`. */
-  async list(input: ListInput): Promise<{ tasks: Task[]; nextPageToken: string }> {
-    if (input.category) checkName("category", input.category);
-    if (input.name) checkName("name", input.name);
-    const pageSize = checkInt("page_size", input.pageSize || 100, 1, BOUNDS.pageSizeMax);
-    let beforeId: string | undefined;
-    if (input.pageToken) {
-      beforeId = Buffer.from(input.pageToken, "base64url").toString();
-      if (!/^[0-9a-f-]{36}$/.test(beforeId)) throw new InvalidArgumentError("page_token", "is not a token this server gave");
-    }
-    const rows = await this.store.taskList({
-      category: input.category || undefined,
-      status: input.status,
-      name: input.name || undefined,
-      beforeId,
-      limit: pageSize + 1,
-    });
-    const page = rows.slice(0, pageSize).map((t) => this.live.get(t.id) ?? t);
-    const more = rows.length > pageSize;
-    const last = page[page.length - 1];
-    return { tasks: page, nextPageToken: more && last ? Buffer.from(last.id).toString("base64url") : "" };
+  list(input: ListInput): Promise<{ tasks: Task[]; nextPageToken: string }> {
+    return listPage(this.store, input, (t) => this.live.get(t.id) ?? t);
   }
 
   /**
@@ -145,7 +131,20 @@ export class Scheduler extends SchedulerCore {
       for (const [worker, seen] of c.workersSeen) if (now - seen > 60_000) c.workersSeen.delete(worker);
       perCategory.set(name, { ready: c.ready, workers: c.workersSeen.size });
     }
-    return buildStats(this.counts, perCategory, now);
+    return buildStats(this.counts, perCategory, now, this.gate.all);
+  }
+
+  /**
+   * Pauses or resumes a category or changes its limits (unset fields are left as they are);
+   * leases obey the new settings once they are committed. Returns the category's settings.
+   */
+  async updateCategory(update: CategoryUpdate): Promise<CategorySettings> {
+    validateCategoryUpdate(update);
+    this.assertChangesAllowed();
+    const settings = await this.store.categoryUpdate(update);
+    this.gate.set(settings);
+    this.dispatch(settings.category); // resumed, or a limit raised: waiting long-polls may lease now
+    return settings;
   }
 
   /** What callers hold open now: watch streams, waiting long-polls, and events buffered for watchers. */
@@ -157,41 +156,13 @@ export class Scheduler extends SchedulerCore {
    * The task as it is now (unless it has not changed since `afterSeq`), then each change,
    * ending after a final status.
    */
-  async *watch(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<TaskEvent> {
-    const key = checkId("id", id);
-    if (signal?.aborted) return; // the caller left before the watch began: its abort has fired already
-    const sub = this.hub.subscribe({ taskId: key });
-    const onAbort = () => sub.close();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      const task = await this.get(key);
-      let last = afterSeq;
-      if (task.seq > last) {
-        last = task.seq;
-        yield { seq: task.seq, task: { ...task } };
-      }
-      if (isFinal(task.status) && !this.live.has(key)) return;
-      for await (const event of sub) {
-        if (event.seq <= last) continue;
-        last = event.seq;
-        yield event;
-        if (isFinal(event.task.status)) return;
-      }
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      sub.close();
-    }
+  watch(id: string, afterSeq = 0, signal?: AbortSignal): AsyncGenerator<TaskEvent> {
+    return watchTask({ hub: this.hub, get: (key) => this.get(key), stillChanging: (key) => this.live.has(key) }, id, afterSeq, signal);
   }
 
   /** Every committed change in one category (or all): a feed that ends only at shutdown. */
   watchAll(category: string | undefined, signal?: AbortSignal): Subscription {
-    if (category) checkName("category", category);
-    const sub = this.hub.subscribe(category ? { category } : { all: true });
-    // A caller that left before the feed opened would otherwise hold its watcher slot until
-    // the category next changes: its abort has fired already.
-    if (signal?.aborted) sub.close();
-    else signal?.addEventListener("abort", () => sub.close(), { once: true });
-    return sub;
+    return watchCategory(this.hub, category, signal);
   }
 
   /** Deletes finished tasks that completed more than `olderThanMs` ago. */
@@ -215,13 +186,7 @@ export class Scheduler extends SchedulerCore {
    * leases are committed before this resolves. `signal` ends the wait early (client gone).
    */
   async lease(req: LeaseRequest, signal?: AbortSignal): Promise<LeasedTask[]> {
-    checkName("category", req.category);
-    if (req.workerId === "") throw new InvalidArgumentError("worker_id", "is required");
-    checkLength("worker_id", req.workerId, BOUNDS.workerIdChars);
-    req.taskNames?.forEach((n, i) => checkName(`task_names[${i}]`, n));
-    checkInt("max_tasks", req.maxTasks, 1, BOUNDS.maxTasksPerLease);
-    checkInt("lease_duration", req.leaseMs, BOUNDS.leaseMinMs, BOUNDS.leaseMaxMs);
-    checkInt("wait", req.waitMs, 0, BOUNDS.waitMaxMs);
+    checkLeaseRequest(req);
     if (this.stopping) throw new UnavailableError("the server is shutting down");
     this.writer.assertWritable();
     const c = this.category(req.category);
@@ -246,9 +211,7 @@ export class Scheduler extends SchedulerCore {
 
   /** Extends a lease and records progress; says whether cancel was requested. */
   async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
-    const progress = checkRange("progress", input.progress, 0, 100);
-    checkLength("progress_message", input.progressMessage, BOUNDS.progressMessageChars);
-    if (input.extendByMs !== undefined) checkInt("extend_by", input.extendByMs, BOUNDS.leaseMinMs, BOUNDS.leaseMaxMs);
+    const progress = checkHeartbeat(input);
     const task = await this.leased(input.taskId, input.leaseToken);
     this.assertChangesAllowed();
     const lease = task.lease!;
@@ -304,6 +267,7 @@ export class Scheduler extends SchedulerCore {
     if (this.stopping) return;
     this.stopping = true;
     for (const c of this.categories.values()) c.waiters.cancelAll();
+    this.gate.stop();
     this.hub.endAll();
     if (this.armed) this.clock.clearTimer(this.armed.handle);
     this.armed = undefined;
@@ -339,7 +303,7 @@ export class Scheduler extends SchedulerCore {
         slots.push(claimed.has(key) ? key : other!);
         continue;
       }
-      const task = this.newTask(spec, now);
+      const task = newTask(spec, uuidv7(), now);
       created.push(task);
       if (key === undefined) {
         slots.push(task);
@@ -390,6 +354,8 @@ export class Scheduler extends SchedulerCore {
         c.settle(winners.get(key));
       }
     }
+    // Without idempotency keys every slot is a new task: no promise per slot.
+    if (claimed.size === 0 && created.length === slots.length) return created.map((task) => ({ task, deduplicated: false }));
     const seenKeys = new Set<string>();
     return Promise.all(
       slots.map(async (slot, i) => {
@@ -416,28 +382,4 @@ export class Scheduler extends SchedulerCore {
     this.arm();
     this.pushReady(tasks);
   }
-
-  private newTask(spec: EnqueueSpec, now: number): Task {
-    return {
-      id: uuidv7(),
-      ...spec,
-      status: "pending",
-      result: undefined,
-      error: undefined,
-      retryCount: 0,
-      attempt: 0,
-      progress: 0,
-      progressMessage: "",
-      createdAt: now,
-      startedAt: undefined,
-      completedAt: undefined,
-      nextAttemptAt: undefined,
-      cancelRequested: false,
-      lease: undefined,
-      seq: 1,
-      readySeq: undefined,
-      readyAt: undefined,
-    };
-  }
-
 }

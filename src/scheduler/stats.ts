@@ -1,7 +1,7 @@
-/** The shape of GetStats, built from exact counters (no store scan). */
+/** The shape of GetStats, built from exact counts. */
+import type { CategorySettings } from "../task/category-settings.js";
 import { TASK_PRIORITIES, type TaskPriority, type TaskStatus } from "../task/task.js";
 import type { Counts } from "./counts.js";
-import type { ReadyQueue } from "./ready-queue.js";
 
 /** Counts for one category. */
 export interface CategoryStats {
@@ -14,6 +14,12 @@ export interface CategoryStats {
   oldestQueuedAgeMs: number;
   /** Distinct workers that leased from the category in the last 60 s. */
   workersSeen: number;
+  /** Whether leasing is paused. */
+  paused: boolean;
+  /** Most STARTED tasks at once; 0: no limit. */
+  maxRunning: number;
+  /** Most leases started per second; 0: no limit. */
+  maxStartsPerSecond: number;
 }
 
 /** Exact counts over all stored tasks. */
@@ -27,14 +33,27 @@ export interface Stats {
   categories: CategoryStats[];
 }
 
-/** Builds stats from the counters and each category's ready queue. */
+/** What stats need of a category's ready tasks; a ReadyQueue is one. */
+export interface ReadySummary {
+  readonly size: number;
+  /** Ready tasks by priority rank, low (0) … critical (3). */
+  readonly countByRank: readonly number[];
+  /** When the longest-waiting ready task became ready; undefined if none. */
+  oldestReadyAt(): number | undefined;
+}
+
+/**
+ * Builds stats from the counters, a summary of each category's ready tasks and the settings
+ * of the categories that have any (listed even when they hold no task).
+ */
 export function buildStats(
   counts: Counts,
-  live: ReadonlyMap<string, { ready: ReadyQueue; workers: number }>,
+  live: ReadonlyMap<string, { ready: ReadySummary; workers: number }>,
   now: number,
+  settings: ReadonlyMap<string, CategorySettings>,
 ): Stats {
   const stats: Stats = { total: 0, byStatus: {}, byCategory: {}, running: 0, queued: 0, categories: [] };
-  const names = new Set([...counts.categories(), ...live.keys()]);
+  const names = new Set([...counts.categories(), ...live.keys(), ...settings.keys()]);
   for (const category of [...names].sort()) {
     let inCategory = 0;
     for (const [status, n] of counts.statuses(category)) {
@@ -42,7 +61,8 @@ export function buildStats(
       inCategory += n;
     }
     const c = live.get(category);
-    if (inCategory === 0 && (c?.workers ?? 0) === 0) continue; // every task purged, no worker around
+    const set = settings.get(category);
+    if (inCategory === 0 && (c?.workers ?? 0) === 0 && set === undefined) continue; // every task purged, no worker around
     const queued = c?.ready.size ?? 0;
     const running = counts.get(category, "started");
     const oldest = c?.ready.oldestReadyAt();
@@ -57,6 +77,9 @@ export function buildStats(
       scheduled: counts.get(category, "pending") - queued + counts.get(category, "retry"),
       oldestQueuedAgeMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
       workersSeen: c?.workers ?? 0,
+      paused: set?.paused ?? false,
+      maxRunning: set?.maxRunning ?? 0,
+      maxStartsPerSecond: set?.maxStartsPerSecond ?? 0,
     });
   }
   return stats;

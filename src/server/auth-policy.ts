@@ -2,7 +2,8 @@
  * Who may call what. A bearer token carries one role:
  * - `producer`: TaskService's enqueue, get, list, watch, cancel, retry and stats;
  * - `worker`: all of WorkerService (lease, heartbeat, complete, fail);
- * - `admin`: everything, including PurgeTasks.
+ * - `admin`: everything, including PurgeTasks and the category settings (PauseCategory,
+ *   ResumeCategory, SetCategoryLimits).
  * Health is open to every caller, with or without a token, so load balancers need none.
  *
  * The lists name what a role may do, never what it may not: an RPC added later is

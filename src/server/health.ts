@@ -6,12 +6,12 @@ import {
   HealthCheckResponse_ServingStatus as ServingStatus,
   HealthCheckResponseSchema,
 } from "@gobq/sdk/gen/grpc/health/v1/health_pb.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import type { TaskScheduler } from "../scheduler/task-scheduler.js";
 
 const SERVICES = new Set(["", "gobq.v1.TaskService", "gobq.v1.WorkerService"]);
 
 /** Registers the standard health service. */
-export function healthRoutes(router: ConnectRouter, scheduler: Scheduler): void {
+export function healthRoutes(router: ConnectRouter, scheduler: TaskScheduler): void {
   const status = () => (scheduler.draining ? ServingStatus.NOT_SERVING : ServingStatus.SERVING);
   router.service(Health, {
     check(req) {

@@ -3,7 +3,7 @@
  * transport and the embedded mode all mount exactly this.
  */
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import type { TaskScheduler } from "../scheduler/task-scheduler.js";
 import { type Clock, systemClock } from "../scheduler/clock.js";
 import { interceptedRouter } from "./auth.js";
 import type { ErrorLog } from "./errors.js";
@@ -14,7 +14,7 @@ import { workerServiceRoutes } from "./worker-service.js";
 
 /** What the routes need. */
 export interface RoutesOptions {
-  scheduler: Scheduler;
+  scheduler: TaskScheduler;
   /** Default: the system clock. */
   clock?: Clock;
   /** Where unexpected errors are logged. Default: discarded. */

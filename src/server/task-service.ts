@@ -16,15 +16,19 @@ import {
   WatchTasksResponseSchema,
 } from "@gobq/sdk/gen/task_service_pb.js";
 import { InvalidArgumentError } from "../task/errors.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import type { TaskScheduler } from "../scheduler/task-scheduler.js";
 import type { Clock } from "../scheduler/clock.js";
 import { enqueueFromProto, eventToProto, msFromDuration, statusFromProto, taskToProto } from "./convert.js";
 import type { ErrorLog } from "./errors.js";
+import { categoryHandlers } from "./category-service.js";
 import { guardStream, guardUnary } from "./guard.js";
+import { taskResponse, tasksResponse } from "./task-wire.js";
+import { readEnqueuesDirectly } from "./enqueue-wire.js";
+import type { EnqueueInput } from "../task/validate.js";
 
 /** What the TaskService routes need. */
 export interface TaskServiceDeps {
-  scheduler: Scheduler;
+  scheduler: TaskScheduler;
   clock: Clock;
   log: ErrorLog;
 }
@@ -33,19 +37,22 @@ export interface TaskServiceDeps {
 export function taskServiceRoutes(router: ConnectRouter, deps: TaskServiceDeps): void {
   const { scheduler, clock, log } = deps;
   const now = () => clock.now();
+  // Each enqueue route reads its input one of two ways (enqueue-wire.ts): what follows is the same.
+  const enqueue = {
+    one: guardUnary(log, "EnqueueTask", async (read: () => EnqueueInput, ctx) => {
+      const { task, deduplicated } = await scheduler.enqueue(read());
+      return taskResponse(ctx, EnqueueTaskResponseSchema, task, now(), { deduplicated });
+    }),
+    many: guardUnary(log, "EnqueueTasks", async (read: () => EnqueueInput[], ctx) => {
+      const results = await scheduler.enqueueMany(read());
+      return tasksResponse(ctx, EnqueueTasksResponseSchema, results.map((r) => r.task), now());
+    }),
+  };
   router.service(TaskService, {
-    enqueueTask: guardUnary(log, "EnqueueTask", async (req) => {
-      const { task, deduplicated } = await scheduler.enqueue(enqueueFromProto(req));
-      return create(EnqueueTaskResponseSchema, { task: taskToProto(task, now()), deduplicated });
-    }),
-    enqueueTasks: guardUnary(log, "EnqueueTasks", async (req) => {
-      const inputs = req.tasks.map((t, i) => enqueueFromProto(t, `tasks[${i}].`));
-      const results = await scheduler.enqueueMany(inputs);
-      const at = now();
-      return create(EnqueueTasksResponseSchema, { tasks: results.map((r) => taskToProto(r.task, at)) });
-    }),
-    getTask: guardUnary(log, "GetTask", async (req) => {
-      return create(GetTaskResponseSchema, { task: taskToProto(await scheduler.get(req.id), now()) });
+    enqueueTask: (req, ctx) => enqueue.one(() => enqueueFromProto(req), ctx),
+    enqueueTasks: (req, ctx) => enqueue.many(() => req.tasks.map((t, i) => enqueueFromProto(t, `tasks[${i}].`)), ctx),
+    getTask: guardUnary(log, "GetTask", async (req, ctx) => {
+      return taskResponse(ctx, GetTaskResponseSchema, await scheduler.get(req.id), now());
     }),
     listTasks: guardUnary(log, "ListTasks", async (req) => {
       const page = await scheduler.list({
@@ -70,7 +77,7 @@ export function taskServiceRoutes(router: ConnectRouter, deps: TaskServiceDeps):
       return create(RetryTaskResponseSchema, { task: taskToProto(task, now()), retried });
     }),
     getStats: guardUnary(log, "GetStats", async () => {
-      const s = scheduler.stats();
+      const s = await scheduler.stats();
       const load = scheduler.load();
       return create(GetStatsResponseSchema, {
         openWatchers: BigInt(load.watchers),
@@ -88,6 +95,9 @@ export function taskServiceRoutes(router: ConnectRouter, deps: TaskServiceDeps):
           scheduled: BigInt(c.scheduled),
           oldestQueuedAge: durationFromMs(c.oldestQueuedAgeMs),
           workersSeen: BigInt(c.workersSeen),
+          paused: c.paused,
+          maxRunning: c.maxRunning,
+          maxStartsPerSecond: c.maxStartsPerSecond,
         })),
       });
     }),
@@ -109,7 +119,9 @@ export function taskServiceRoutes(router: ConnectRouter, deps: TaskServiceDeps):
       if (olderThan === undefined) throw new InvalidArgumentError("older_than", "is required");
       return create(PurgeTasksResponseSchema, { deleted: BigInt(await scheduler.purge(olderThan)) });
     }),
+    ...categoryHandlers(deps),
   });
+  readEnqueuesDirectly(router, enqueue);
 }
 
 function bigints(record: Record<string, number | undefined>): Record<string, bigint> {

@@ -9,22 +9,22 @@ import {
   FailTaskResponseSchema,
   FailTasksResponseSchema,
   HeartbeatTaskResponseSchema,
-  LeaseTasksResponseSchema,
   WorkerService,
   type AckResult,
 } from "@gobq/sdk/gen/worker_service_pb.js";
 import { GobqError, InvalidArgumentError } from "../task/errors.js";
 import { BOUNDS } from "../task/validate.js";
 import type { Task } from "../task/task.js";
-import type { Scheduler } from "../scheduler/scheduler.js";
+import type { TaskScheduler } from "../scheduler/task-scheduler.js";
 import type { Clock } from "../scheduler/clock.js";
-import { jsonFromValue, msFromDuration, STATUS_TO_PB, taskToProto } from "./convert.js";
+import { jsonFromValue, msFromDuration, STATUS_TO_PB } from "./convert.js";
 import { type ErrorLog, toConnectError } from "./errors.js";
 import { guardUnary } from "./guard.js";
+import { leaseResponse, taskResponse } from "./task-wire.js";
 
 /** What the WorkerService routes need. */
 export interface WorkerServiceDeps {
-  scheduler: Scheduler;
+  scheduler: TaskScheduler;
   clock: Clock;
   log: ErrorLog;
 }
@@ -64,14 +64,7 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
         },
         ctx.signal,
       );
-      const at = now();
-      return create(LeaseTasksResponseSchema, {
-        tasks: leased.map((l) => ({
-          task: taskToProto(l.task, at),
-          leaseToken: l.leaseToken,
-          leaseExpiresAt: timestampFromMs(l.leaseExpiresAt),
-        })),
-      });
+      return leaseResponse(ctx, leased, now());
     }),
     heartbeatTask: guardUnary(log, "HeartbeatTask", async (req) => {
       const r = await scheduler.heartbeat({
@@ -86,13 +79,13 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
         cancelRequested: r.cancelRequested,
       });
     }),
-    completeTask: guardUnary(log, "CompleteTask", async (req) => {
+    completeTask: guardUnary(log, "CompleteTask", async (req, ctx) => {
       const task = await scheduler.complete({ taskId: req.taskId, leaseToken: req.leaseToken, result: jsonFromValue(req.result, "result") });
-      return create(CompleteTaskResponseSchema, { task: taskToProto(task, now()) });
+      return taskResponse(ctx, CompleteTaskResponseSchema, task, now());
     }),
-    failTask: guardUnary(log, "FailTask", async (req) => {
+    failTask: guardUnary(log, "FailTask", async (req, ctx) => {
       const task = await scheduler.fail({ taskId: req.taskId, leaseToken: req.leaseToken, error: req.error, retryable: req.retryable, requeue: req.requeue });
-      return create(FailTaskResponseSchema, { task: taskToProto(task, now()) });
+      return taskResponse(ctx, FailTaskResponseSchema, task, now());
     }),
     completeTasks: guardUnary(log, "CompleteTasks", async (req) => {
       const results = await each(req.tasks, async (r) =>

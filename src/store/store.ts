@@ -7,6 +7,7 @@
  *
  * Nothing outside `src/store/<driver>/` writes SQL.
  */
+import type { CategorySettings, CategoryUpdate } from "../task/category-settings.js";
 import type { Task, TaskStatus } from "../task/task.js";
 
 /**
@@ -73,6 +74,17 @@ export interface Store {
   taskDeleteFinishedMany(params: TaskDeleteFinishedParams): Promise<TaskCount[]>;
   /** The highest `readySeq` stored, or 0: the scheduler continues its FIFO counter from it. */
   taskMaxReadySeq(): Promise<number>;
+  /**
+   * The settings of every category that has any (paused, or a limit), ordered by category.
+   * A category not listed has the default settings.
+   */
+  categoryList(): Promise<CategorySettings[]>;
+  /**
+   * Changes one category's settings — the fields `update` sets, atomically with respect to
+   * other updates — and returns them as stored. Durable when it resolves. Settings that end
+   * as the default are not kept (`categoryList` no longer lists the category).
+   */
+  categoryUpdate(update: CategoryUpdate): Promise<CategorySettings>;
   /**
    * Waits for writes already asked for, flushes and releases the store (for DuckDB: closes
    * the file and its lock). Idempotent; every later call rejects. A `limit` anywhere must

@@ -4,6 +4,8 @@
  * - **task**: one unit of work: a `name` (what to run) with `args`/`kwargs`, in a
  *   `category` (which worker pool runs it), at a `priority`.
  * - **category**: an independent queue. Ordering, limits and workers are per category.
+ * - **paused**, **max running**, **max starts per second**: an admin's settings of a
+ *   category, applied when tasks are leased (category-settings.ts).
  * - **priority**: low < normal < high < critical. A higher priority is always leased first.
  * - **ready**: a PENDING task whose `runAt` has passed. Within one priority, ready tasks
  *   are leased first-in first-out by `readySeq`, a server-wide counter taken at the moment

@@ -113,13 +113,28 @@ export function manualRetry(task: Task): void {
 
 /** Scheduled (run_at or backoff over) → ready PENDING at the tail of its priority's FIFO. */
 export function becomeReady(task: Task, readySeq: number, now: number): void {
-  if (task.status === "retry") {
-    task.status = "pending";
-    task.nextAttemptAt = undefined;
-    task.seq += 1;
-  }
+  endBackoff(task);
   task.readySeq = readySeq;
   task.readyAt = now;
+}
+
+/** RETRY whose backoff is over → PENDING (not yet in a FIFO); other statuses are left alone. */
+export function endBackoff(task: Task): void {
+  if (task.status !== "retry") return;
+  task.status = "pending";
+  task.nextAttemptAt = undefined;
+  task.seq += 1;
+}
+
+/**
+ * STARTED whose attempt ran out on its own: past its timeout → FAILED (a timeout is not
+ * retried); otherwise its lease expired → counted as a failed attempt, retried as the policy
+ * says. Returns the time of the next attempt when the task goes to RETRY.
+ */
+export function expireAttempt(task: Task, now: number, random: () => number): number | undefined {
+  const timedOut = task.timeoutMs !== undefined && task.startedAt !== undefined && now >= task.startedAt + task.timeoutMs;
+  if (timedOut) return failAttempt(task, TIMEOUT_ERROR, false, now, random);
+  return failAttempt(task, LEASE_EXPIRED_ERROR, true, now, random);
 }
 
 /** Progress reported by the worker of a STARTED task. Returns whether anything changed. */

@@ -112,6 +112,9 @@ async function firstOf(open: (signal: AbortSignal) => AsyncIterable<unknown>, wa
 
 const readOnly = { unchanged: () => true };
 
+// Categories of their own, so that a pause or a limit the properties set holds back no fixture's leases.
+const settingsCategory = field("category", goodName.map((n) => `fuzz-settings.${n}`), badName);
+
 /** The TaskService properties over `source`, each run `numRuns` times. */
 export function taskServiceProperties(source: FixtureSource, numRuns: number): Property[] {
   const check = <T>(arb: fc.Arbitrary<T>, body: (t: T) => Promise<void>) => () => fc.assert(fc.asyncProperty(arb, body), { numRuns });
@@ -196,6 +199,38 @@ export function taskServiceProperties(source: FixtureSource, numRuns: number): P
       name: "PurgeTasks",
       run: check(field("older_than", durationMs(0, 10 * 365 * DAY_MS), fc.option(badDuration, { nil: undefined })), (olderThan) =>
         checkOutcome(source, (f) => f.tasks.purgeTasks({ olderThan: olderThan.value }), expected(olderThan.blame, "success")),
+      ),
+    },
+    {
+      name: "PauseCategory",
+      run: check(settingsCategory, (category) =>
+        checkOutcome(source, (f) => f.tasks.pauseCategory({ category: category.value }), expected(category.blame, "success")),
+      ),
+    },
+    {
+      name: "ResumeCategory",
+      run: check(settingsCategory, (category) =>
+        checkOutcome(source, (f) => f.tasks.resumeCategory({ category: category.value }), expected(category.blame, "success")),
+      ),
+    },
+    {
+      name: "SetCategoryLimits",
+      run: check(
+        fc.record({
+          category: settingsCategory,
+          maxRunning: field("max_running", fc.option(fc.integer({ min: 0, max: 1_000_000 }), { nil: undefined }), fc.integer({ min: 1_000_001, max: 2 ** 32 - 1 })),
+          maxStartsPerSecond: field(
+            "max_starts_per_second",
+            fc.option(fc.double({ min: 0, max: 1_000_000, noNaN: true }), { nil: undefined }),
+            doubleOutside(0, 1_000_000),
+          ),
+        }),
+        (r) =>
+          checkOutcome(
+            source,
+            (f) => f.tasks.setCategoryLimits({ category: r.category.value, maxRunning: r.maxRunning.value, maxStartsPerSecond: r.maxStartsPerSecond.value }),
+            expected(blamed(r), "success"),
+          ),
       ),
     },
   ];

@@ -21,6 +21,8 @@ const TITLE_H = 52;
 const FOOT_H = 14;
 const COLOR: Record<SystemName, string> = {
   gobq: "#1d4ed8",
+  "gobq-pg": "#60a5fa",
+  "gobq-pg3": "#93c5fd",
   bullmq: "#9ca3af",
   "pg-boss": "#9ca3af",
   "graphile-worker": "#9ca3af",

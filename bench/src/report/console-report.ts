@@ -1,6 +1,6 @@
 /** The report as the terminal shows it at the end of a run. */
 import type { BenchResults } from "../results.js";
-import { DISPLAY_NAME } from "../systems/system.js";
+import { DISPLAY_NAME, isPeer } from "../systems/system.js";
 import { buildReport, metText } from "./build.js";
 import { formatRatio } from "./format.js";
 import { machineLine } from "./machine.js";
@@ -9,7 +9,7 @@ import { textTable } from "./tables.js";
 /** The report of `results` as plain text. */
 export function consoleReport(results: BenchResults): string {
   const report = buildReport(results);
-  const peers = report.systems.filter((s) => s !== "gobq");
+  const peers = report.systems.filter(isPeer);
   const header = ["measure", "unit", ...report.systems.map((s) => DISPLAY_NAME[s]), ...(report.systems.includes("gobq") ? peers.map((p) => `gobq/${DISPLAY_NAME[p]}`) : [])];
   const rows = report.rows.map((r) => [
     r.metric.label,

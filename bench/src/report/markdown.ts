@@ -4,7 +4,7 @@
  * only copies them in.
  */
 import type { BenchResults } from "../results.js";
-import { DISPLAY_NAME } from "../systems/system.js";
+import { DISPLAY_NAME, isPeer } from "../systems/system.js";
 import { WORKLOADS } from "../workloads/index.js";
 import { buildReport, metText } from "./build.js";
 import { formatRatio } from "./format.js";
@@ -33,7 +33,7 @@ function minutes(ms: number): string {
 /** BENCHMARKS.md for `results`, with `notes` (the profiling notes) in their section. */
 export function renderMarkdown(results: BenchResults, paths: MarkdownPaths, notes: string): string {
   const report = buildReport(results);
-  const peers = report.systems.filter((s) => s !== "gobq");
+  const peers = report.systems.filter(isPeer);
   const { redis, postgres } = results.services;
   const services = [
     redis?.ok ? `Redis ${redis.version} (save "${redis.save}", appendonly ${redis.appendonly})` : undefined,

@@ -4,7 +4,7 @@
  * each peer.
  */
 import { spreadOf, type Spread } from "../stats.js";
-import { SYSTEM_NAMES, type SystemName } from "../systems/system.js";
+import { SYSTEM_NAMES, isPeer, type SystemName } from "../systems/system.js";
 import type { RunMetrics, RunRecord, WorkloadId } from "../workloads/workload.js";
 import { formatPositions, formatSpread, oneLine } from "./format.js";
 
@@ -77,7 +77,7 @@ export interface SystemState {
 /** The cell of `system` for `metric`, from its runs of that workload. */
 function cellOf(metric: MetricSpec, records: readonly RunRecord[], state: SystemState | undefined, gobqOnly: boolean, system: SystemName): Cell {
   if (state?.notRun) return { status: "not run", text: "not run" };
-  if (records.length === 0) return { status: "n/a", text: gobqOnly && system !== "gobq" ? "n/a (gobq only)" : "—" };
+  if (records.length === 0) return { status: "n/a", text: gobqOnly && isPeer(system) ? "n/a (gobq only)" : "—" };
   const ok = records.filter((r) => r.ok && r.metrics);
   if (ok.length === 0) return { status: "failed", text: `failed: ${oneLine(records[0]?.error ?? "?", 60)}` };
   const runs = ok.map((r) => r.metrics!);
@@ -106,7 +106,7 @@ export function summarize(
     const ratios: Row["ratios"] = {};
     const gobq = cells.gobq?.spread?.median;
     if (metric.ratio && gobq !== undefined) {
-      for (const peer of systems.filter((s) => s !== "gobq")) {
+      for (const peer of systems.filter(isPeer)) {
         const theirs = cells[peer]?.spread?.median;
         if (theirs) ratios[peer] = gobq / theirs;
       }

@@ -4,7 +4,7 @@
  * best peer the issue cites and the best peer measured in this run.
  */
 import type { SystemName } from "../systems/system.js";
-import { DISPLAY_NAME } from "../systems/system.js";
+import { DISPLAY_NAME, isPeer } from "../systems/system.js";
 import { formatValue } from "./format.js";
 import type { Row } from "./metrics.js";
 
@@ -114,7 +114,7 @@ export function checkTargets(rows: readonly Row[]): TargetResult[] {
 function bestPeer(row: Row): string {
   let best: { system: SystemName; median: number } | undefined;
   for (const [system, cell] of Object.entries(row.cells) as [SystemName, Row["cells"][SystemName]][]) {
-    if (system === "gobq" || !cell?.spread) continue;
+    if (!isPeer(system) || !cell?.spread) continue;
     const m = cell.spread.median;
     if (!best || (row.metric.better === "higher" ? m > best.median : m < best.median)) best = { system, median: m };
   }

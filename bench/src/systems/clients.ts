@@ -8,6 +8,8 @@ import type { ClientSide, SystemName } from "./system.js";
 export async function loadClient(name: SystemName): Promise<ClientSide> {
   switch (name) {
     case "gobq":
+    case "gobq-pg":
+    case "gobq-pg3":
       return (await import("./gobq-client.js")).gobqClient;
     case "bullmq":
       return (await import("./bullmq-client.js")).bullmqClient;

@@ -23,30 +23,49 @@ function item(job: JobInput, category: string) {
   return { name: GOBQ_TASK, category, kwargs: kwargsOf(job.payload), ...(job.priority ? { priority: job.priority } : {}) };
 }
 
+/** The servers of a run: `baseUrl`, or several separated by commas (replicas). */
+function baseUrls(conn: Connection): string[] {
+  return String(conn["baseUrl"]).split(",");
+}
+
 /** The gobq SDK behind the harness's producer and worker interfaces. */
 export const gobqClient: ClientSide = {
   async createProducer(conn: Connection) {
-    const client = new TaskClient({ baseUrl: String(conn["baseUrl"]) });
+    const clients = baseUrls(conn).map((baseUrl) => new TaskClient({ baseUrl }));
     const category = String(conn["category"]);
-    await client.stats(); // opens the HTTP/2 session before the clock starts
+    await Promise.all(clients.map((c) => c.stats())); // opens the HTTP/2 sessions before the clock starts
+    let turn = 0;
+    // With several replicas, calls go to each in turn, as behind a round-robin balancer.
+    const next = () => clients[turn++ % clients.length]!;
     return {
       enqueue: async (job) => {
         const { name, ...options } = item(job, category);
-        return (await client.enqueue(name, options)).id;
+        return (await next().enqueue(name, options)).id;
       },
-      enqueueBulk: async (jobs) => (await client.enqueueMany(jobs.map((j) => item(j, category)))).map((t) => t.id),
+      enqueueBulk: async (jobs) => (await next().enqueueMany(jobs.map((j) => item(j, category)))).map((t) => t.id),
       close: async () => {},
     };
   },
 
   async createWorker(conn, { concurrency, onJob }) {
-    const worker = new Worker({ baseUrl: String(conn["baseUrl"]), category: String(conn["category"]), concurrency });
-    worker.register(GOBQ_TASK, ({ task, kwargs }) => {
-      onJob({ id: task.id, payload: kwargs as unknown as JobPayload });
-    });
+    // With several replicas, the slots are shared out among one Worker per replica.
+    const urls = baseUrls(conn);
+    const workers = urls.map(
+      (baseUrl, i) =>
+        new Worker({
+          baseUrl,
+          category: String(conn["category"]),
+          concurrency: Math.floor(concurrency / urls.length) + (i < concurrency % urls.length ? 1 : 0),
+        }),
+    );
+    for (const worker of workers) {
+      worker.register(GOBQ_TASK, ({ task, kwargs }) => {
+        onJob({ id: task.id, payload: kwargs as unknown as JobPayload });
+      });
+    }
     return {
-      start: () => worker.start(),
-      stop: () => worker.stop({ graceMs: 5_000 }),
+      start: async () => void (await Promise.all(workers.map((w) => w.start()))),
+      stop: async () => void (await Promise.all(workers.map((w) => w.stop({ graceMs: 5_000 })))),
     };
   },
 };

@@ -15,7 +15,31 @@ import { freePort, startGobqServer, type GobqServer } from "./gobq-server.js";
 import type { PreparedRun, SystemHarness } from "./system.js";
 
 /** The category every gobq job of the harness goes to. */
-const CATEGORY = "bench";
+export const CATEGORY = "bench";
+
+/** Starts a server again where a killed one ran; its port (and file lock) go with it, but the OS may lag. */
+export async function startAgain(start: () => Promise<GobqServer>): Promise<GobqServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+/** Every task of the harness's category, id → status, read through the API. */
+export async function statusesOf(client: TaskClient): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const t of client.list({ category: CATEGORY, pageSize: 1000 })) out.set(t.id, t.status);
+  return out;
+}
+
+/** Whether at least `expected` tasks succeeded. */
+export async function finishedAtLeast(client: TaskClient, expected: number): Promise<boolean> {
+  return ((await client.stats()).byStatus.success ?? 0) >= expected;
+}
 
 /** A gobq run: its server can be crashed and restarted, and its tasks listed. */
 export interface GobqRun extends PreparedRun {
@@ -64,9 +88,7 @@ export function createGobqHarness(o: GobqHarnessOptions): GobqHarness {
         return server;
       },
       conn: { baseUrl: server.baseUrl, category: CATEGORY },
-      async allFinished(expected) {
-        return ((await client.stats()).byStatus.success ?? 0) >= expected;
-      },
+      allFinished: (expected) => finishedAtLeast(client, expected),
       serverCpu: () => {
         const ms = cpuMs(server.pid);
         return new Map(ms === undefined ? [] : [[server.pid, ms]]);
@@ -75,22 +97,10 @@ export function createGobqHarness(o: GobqHarnessOptions): GobqHarness {
       crash: () => server.kill("SIGKILL"),
       async restart() {
         const t0 = Date.now();
-        // The killed process's port and file lock are released with it; retry briefly in case the OS lags.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            server = await start();
-            return Date.now() - t0;
-          } catch (err) {
-            if (attempt >= 3) throw err;
-            await sleep(500);
-          }
-        }
+        server = await startAgain(start);
+        return Date.now() - t0;
       },
-      async statuses() {
-        const out = new Map<string, string>();
-        for await (const t of client.list({ category: CATEGORY, pageSize: 1000 })) out.set(t.id, t.status);
-        return out;
-      },
+      statuses: () => statusesOf(client),
       async dispose() {
         await server.stop();
         await rm(dir, { recursive: true, force: true });

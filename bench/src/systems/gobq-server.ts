@@ -15,6 +15,8 @@ export interface GobqServerOptions {
   repoRoot: string;
   /** The directory that holds the run's DuckDB file. */
   dir: string;
+  /** Store flags instead of the DuckDB file in `dir`, e.g. `--store postgres://… --store-schema s`. */
+  storeArgs?: string[];
   port: number;
   /** Write a CPU profile of the server into this directory when it stops (`node --cpu-prof`). */
   cpuProfDir?: string;
@@ -55,8 +57,7 @@ export async function startGobqServer(o: GobqServerOptions): Promise<GobqServer>
     `127.0.0.1:${o.port}`,
     "--http-listen",
     "off",
-    "--store",
-    `duckdb:${join(o.dir, "bench.duckdb")}`,
+    ...(o.storeArgs ?? ["--store", `duckdb:${join(o.dir, "bench.duckdb")}`]),
     "--log-level",
     "warn",
   ];

@@ -21,6 +21,15 @@ export async function loadHarness(name: SystemName, ctx: HarnessContext): Promis
   switch (name) {
     case "gobq":
       return loadGobqHarness(ctx);
+    case "gobq-pg":
+    case "gobq-pg3":
+      return (await import("./gobq-pg-harness.js")).createGobqPgHarness({
+        name,
+        replicas: name === "gobq-pg" ? 1 : 3,
+        repoRoot: ctx.repoRoot,
+        postgres: ctx.postgres,
+        cpuProfDir: ctx.cpuProfDir,
+      });
     case "bullmq":
       return (await import("./bullmq-harness.js")).createBullmqHarness(ctx.redis);
     case "pg-boss":

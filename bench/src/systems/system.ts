@@ -6,14 +6,21 @@
  */
 
 /** The queues the harness compares, gobq first. */
-export const SYSTEM_NAMES = ["gobq", "bullmq", "pg-boss", "graphile-worker"] as const;
+export const SYSTEM_NAMES = ["gobq", "gobq-pg", "gobq-pg3", "bullmq", "pg-boss", "graphile-worker"] as const;
 
 /** One of `SYSTEM_NAMES`. */
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
+/** Whether a system is a peer queue (not gobq on one of its stores): ratios and "best peer" compare gobq with these. */
+export function isPeer(system: SystemName): boolean {
+  return !system.startsWith("gobq");
+}
+
 /** How each system is written in tables. */
 export const DISPLAY_NAME: Record<SystemName, string> = {
   gobq: "gobq",
+  "gobq-pg": "gobq PG×1",
+  "gobq-pg3": "gobq PG×3",
   bullmq: "BullMQ",
   "pg-boss": "pg-boss",
   "graphile-worker": "graphile-worker",

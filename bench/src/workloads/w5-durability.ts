@@ -21,6 +21,8 @@ export const w5: Workload = {
     `the worker reconnects by itself. Afterwards every task is read back through ListTasks: acknowledged enqueues missing from the store are *lost*; those not SUCCESS within ${SETTLE_MS / 1000} s of the restart are *never finished*. ` +
     "For the peers the durability their store was configured with is stated instead.",
   gobqOnly: true,
+  // On PostgreSQL, one replica is killed (the only one, or the first of three) and restarted.
+  gobqSystems: ["gobq", "gobq-pg", "gobq-pg3"],
   run: (ctx) =>
     withGobqRun(ctx, async (run) => {
       const n = ctx.sizes.n;

@@ -112,6 +112,8 @@ export interface Workload {
   description(sizes: Sizes): string;
   /** Runs on gobq only (the peers state their durability instead, or have no server of ours). */
   gobqOnly: boolean;
+  /** With `gobqOnly`: which of gobq's systems run it. Default: gobq on DuckDB alone. */
+  gobqSystems?: readonly SystemName[];
   run(ctx: WorkloadContext): Promise<RunMetrics>;
 }
 

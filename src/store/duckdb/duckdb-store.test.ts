@@ -67,6 +67,50 @@ describe("DuckDB store", () => {
     expect(await recovered.taskGet({ id: task.id })).toStrictEqual({ ...task, status: "success", lease: undefined });
   });
 
+  it("keeps category settings across log folds, close and reopen, and in its files before close", async () => {
+    const path = freshPath();
+    const first = await open(path);
+    await first.categoryUpdate({ category: "video", paused: true, maxStartsPerSecond: 2.5 });
+    const task = makeTask({ category: "video", readySeq: 1 });
+    await first.taskSaveMany({ inserted: [task], updated: [] });
+    await first.taskList({ limit: 1 }); // folds the log into the file
+    await first.categoryUpdate({ category: "mail", maxRunning: 4 });
+
+    const copy = freshPath();
+    mkdirSync(dirname(copy), { recursive: true });
+    for (const f of readdirSync(dirname(path))) {
+      if (f.startsWith(basename(path))) copyFileSync(join(dirname(path), f), join(dirname(copy), basename(copy) + f.slice(basename(path).length)));
+    }
+    const expected = [
+      { category: "mail", paused: false, maxRunning: 4, maxStartsPerSecond: 0 },
+      { category: "video", paused: true, maxRunning: 0, maxStartsPerSecond: 2.5 },
+    ];
+    expect(await (await open(copy)).categoryList()).toStrictEqual(expected);
+    await first.close();
+
+    const second = await open(path);
+    expect(await second.categoryList()).toStrictEqual(expected);
+    expect(await second.taskGet({ id: task.id })).toStrictEqual(task);
+  });
+
+  it("upgrades a file of schema version 1 in place, keeping its tasks", async () => {
+    const path = freshPath();
+    const task = makeFullTask();
+    const first = await open(path);
+    await first.taskSaveMany({ inserted: [task], updated: [] });
+    await first.close();
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run("DROP TABLE category_settings");
+    await connection.run("UPDATE schema_version SET version = 1");
+    connection.closeSync();
+    instance.closeSync();
+
+    const upgraded = await open(path);
+    expect(await upgraded.taskGet({ id: task.id })).toStrictEqual(task);
+    expect(await upgraded.categoryUpdate({ category: "default", paused: true })).toMatchObject({ paused: true });
+  });
+
   it("creates missing parent folders", async () => {
     const path = join(root, "deep", "er", "still", "gobq.duckdb");
     const store = await open(path);
@@ -137,7 +181,7 @@ describe("DuckDB store", () => {
     connection.closeSync();
     instance.closeSync();
     await expect(openDuckDbStore({ path })).rejects.toThrow(
-      new StoreOpenError(`cannot open store file "${path}": its schema version 999 is newer than this gobq supports (1)`),
+      new StoreOpenError(`cannot open store file "${path}": its schema version 999 is newer than this gobq supports (2)`),
     );
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import type { Store } from "../store.js";
+import { selectCategorySettings, updateCategorySettings } from "./category-queries.js";
 import { deleteFinishedTasks } from "./delete-finished.js";
 import { saveTasks } from "./save-many.js";
 import {
@@ -77,6 +78,8 @@ export function createDuckDbStore(parts: DuckDbStoreParts): Store {
     taskCountByCategoryAndStatus: () => read(selectCountsByCategoryAndStatus),
     taskDeleteFinishedMany: (params) => write((connection) => deleteFinishedTasks(connection, params)),
     taskMaxReadySeq: () => read(selectMaxReadySeq),
+    categoryList: () => read((connection) => selectCategorySettings(connection)),
+    categoryUpdate: (update) => write((connection) => updateCategorySettings(connection, update)),
     close() {
       closed = true;
       closing ??= shutDown();

@@ -1,8 +1,9 @@
 /**
  * The DuckDB schema of gobq and its migrations.
  *
- * One table `tasks` holds every task; `schema_version` records which migrations ran, so a
- * later gobq can upgrade a file in place and an older gobq refuses a newer file.
+ * One table `tasks` holds every task, `category_settings` the categories an admin paused or
+ * limited; `schema_version` records which migrations ran, so a later gobq can upgrade a file
+ * in place and an older gobq refuses a newer file.
  */
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { StoreOpenError } from "../store.js";
@@ -55,6 +56,11 @@ export const TASK_COLUMN_LIST = TASK_COLUMNS.map(([name]) => name).join(", ");
 /** Migration i takes a file from schema version i to i + 1; the last one gives the current version. */
 const MIGRATIONS: readonly (readonly string[])[] = [
   [`CREATE TABLE tasks (${TASK_COLUMNS.map(([name, type]) => `${name} ${type}`).join(", ")})`],
+  // One row per category with settings (category-settings.ts); written directly, not through the log.
+  [
+    `CREATE TABLE category_settings (category VARCHAR PRIMARY KEY, paused BOOLEAN NOT NULL,
+      max_running INTEGER NOT NULL, max_starts_per_second DOUBLE NOT NULL)`,
+  ],
 ];
 
 /** The schema version this build of gobq writes. */

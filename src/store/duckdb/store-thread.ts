@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { Store } from "../store.js";
-import { foldSegmentsInto } from "../wal/fold.js";
+import { type FoldRequest, foldSegmentsInto } from "../wal/fold.js";
 import { openDuckDbFile } from "./open.js";
 
 /** A request to the store thread. */
@@ -31,7 +31,7 @@ port.on("message", (req: ThreadRequest) => {
       const store = await opening;
       const value =
         req.op === "foldSegments"
-          ? await foldSegmentsInto(store, req.args as string[])
+          ? await foldSegmentsInto(store, req.args as FoldRequest)
           : await (store[req.op] as (args: unknown) => Promise<unknown>).call(store, req.args);
       port.postMessage({ id: req.id, value } satisfies ThreadReply);
     } catch (err) {

@@ -27,7 +27,7 @@ export async function openDuckDbStore(options: DuckDbStoreOptions): Promise<Stor
   openInThisProcess.add(path);
   try {
     const file = await startStoreThread(path);
-    const logged = await withWriteAheadLog(file, { base: path, foldSegments: (paths) => file.foldSegments(paths) }).catch(
+    const logged = await withWriteAheadLog(file, { base: path, foldSegments: (request) => file.foldSegments(request) }).catch(
       async (err: unknown) => {
         await file.close();
         throw err;

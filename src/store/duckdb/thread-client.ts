@@ -1,11 +1,12 @@
 /** The main thread's side of the store thread: a `Store` whose calls are messages. */
 import { Worker } from "node:worker_threads";
 import { StoreOpenError, type Store } from "../store.js";
+import type { FoldRequest } from "../wal/fold.js";
 import type { ThreadReply, ThreadRequest } from "./store-thread.js";
 
 /** A store served by the store thread, plus folding of log segments there. */
 export interface ThreadStore extends Store {
-  foldSegments(paths: string[]): Promise<void>;
+  foldSegments(request: FoldRequest): Promise<void>;
 }
 
 /**
@@ -55,12 +56,19 @@ export async function startStoreThread(path: string): Promise<ThreadStore> {
     taskCountByCategoryAndStatus: () => call("taskCountByCategoryAndStatus"),
     taskDeleteFinishedMany: (p) => call("taskDeleteFinishedMany", p),
     taskMaxReadySeq: () => call("taskMaxReadySeq"),
-    foldSegments: (paths) => call("foldSegments", paths),
+    categoryList: () => call("categoryList"),
+    categoryUpdate: (p) => call("categoryUpdate", p),
+    foldSegments: (request) => call("foldSegments", request),
     async close() {
       if (dead || closed) return;
-      await call("close");
-      closed = new Error(`store "${path}" is closed`);
-      await worker.terminate();
+      try {
+        await call("close");
+      } finally {
+        // Even when DuckDB cannot close the file (a write failed): a live thread would keep
+        // the process from exiting.
+        closed = new Error(`store "${path}" is closed`);
+        await worker.terminate();
+      }
     },
   };
   try {

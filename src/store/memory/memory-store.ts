@@ -3,6 +3,7 @@
  * when no file is wanted. It passes the same conformance suite as the durable drivers, so
  * code tested against it behaves the same on DuckDB.
  */
+import { applyCategoryUpdate, isDefaultSettings, type CategorySettings } from "../../task/category-settings.js";
 import { isFinal, type Task } from "../../task/task.js";
 import type { Store, TaskCount, TaskSaveManyParams } from "../store.js";
 import { checkStorable } from "../check-storable.js";
@@ -11,6 +12,7 @@ import { copyTask } from "../copy-task.js";
 /** Creates an empty in-memory store. Every call returns copies: callers never share its state. */
 export function createMemoryStore(): Store {
   const tasks = new Map<string, Task>();
+  const categories = new Map<string, CategorySettings>();
   let closed = false;
 
   function assertOpen(): void {
@@ -87,6 +89,17 @@ export function createMemoryStore(): Store {
       let max = 0;
       for (const task of tasks.values()) if (task.readySeq !== undefined && task.readySeq > max) max = task.readySeq;
       return max;
+    },
+    async categoryList() {
+      assertOpen();
+      return [...categories.values()].sort((a, b) => compare(a.category, b.category)).map((c) => ({ ...c }));
+    },
+    async categoryUpdate(update) {
+      assertOpen();
+      const settings = applyCategoryUpdate(categories.get(update.category), update);
+      if (isDefaultSettings(settings)) categories.delete(settings.category);
+      else categories.set(settings.category, { ...settings });
+      return settings;
     },
     async close() {
       closed = true;

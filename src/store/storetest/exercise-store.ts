@@ -6,6 +6,7 @@
  * Tests assert only what a user of the `Store` interface observes.
  */
 import { describe } from "vitest";
+import { describeCategories } from "./categories.js";
 import { describeCounts } from "./counts.js";
 import { useFreshStore, type OpenStore } from "./fresh-store.js";
 import { describeLifecycle } from "./lifecycle.js";
@@ -26,6 +27,7 @@ export function exerciseStore(driverName: string, open: OpenStore): void {
     describeList(ctx);
     describeCounts(ctx);
     describeLookups(ctx);
+    describeCategories(ctx);
     describeLifecycle(open);
   });
 }

@@ -21,6 +21,8 @@ export function describeLifecycle(open: OpenStore): void {
       await closing;
       await expect(store.taskSaveMany({ inserted: [makeTask()], updated: [] })).rejects.toThrow(/closed/);
       await expect(store.taskList({ limit: 1 })).rejects.toThrow(/closed/);
+      await expect(store.categoryList()).rejects.toThrow(/closed/);
+      await expect(store.categoryUpdate({ category: "default", paused: true })).rejects.toThrow(/closed/);
     });
   });
 }

@@ -11,13 +11,18 @@
  *
  * Reads see the overlay: `taskGet` looks there first; reads that scan (lists, counts,
  * purges) fold first, then ask the store.
+ *
+ * Each task is serialised once, when it is saved: its JSON goes into the log line and stays
+ * in the overlay as the task's latest state until folded. So the overlay holds no object a
+ * caller could change, costs one compact string per waiting task, and a read parses a
+ * fresh copy.
  */
 import { checkStorable } from "../check-storable.js";
-import { copyTask } from "../copy-task.js";
 import type { Store, TaskSaveManyParams } from "../store.js";
+import { UnavailableError } from "../../task/errors.js";
 import type { Task } from "../../task/task.js";
-import { foldSegmentsInto } from "./fold.js";
-import { listSegments, WalWriter } from "./wal-file.js";
+import { type FoldRequest, foldSegmentsInto } from "./fold.js";
+import { listSegments, recordLine, taskFromJson, taskJson, WalWriter } from "./wal-file.js";
 
 /** Options of `withWriteAheadLog`. */
 export interface LoggedStoreOptions {
@@ -27,7 +32,7 @@ export interface LoggedStoreOptions {
    * Writes what the given segments hold into the store and deletes them. Default: read
    * them here and `taskSaveMany` the latest rows (`foldSegmentsInto`).
    */
-  foldSegments?: (paths: string[]) => Promise<void>;
+  foldSegments?: (request: FoldRequest) => Promise<void>;
   /** Fold at least this often while rows wait. Default 1,000 ms. */
   foldEveryMs?: number;
   /** Fold as soon as this many rows wait. Default 20,000. */
@@ -36,12 +41,14 @@ export interface LoggedStoreOptions {
 
 /** Wraps `inner`; folds any log left by a previous process into it first. */
 export async function withWriteAheadLog(inner: Store, options: LoggedStoreOptions): Promise<Store> {
-  const foldSegments = options.foldSegments ?? ((paths: string[]) => foldSegmentsInto(inner, paths));
+  const foldSegments = options.foldSegments ?? ((request: FoldRequest) => foldSegmentsInto(inner, request));
   // What a previous process left (it crashed, or was killed) goes into the store first.
-  await foldSegments(listSegments(options.base).map((s) => s.path));
+  await foldSegments({ paths: listSegments(options.base).map((s) => s.path), fresh: false });
   const log = await WalWriter.open(options.base);
   const foldAtRows = options.foldAtRows ?? 20_000;
-  const overlay = new Map<string, Task>();
+  // Task id → its latest JSON, until folded; and the ids waiting there that have an idempotency key.
+  const overlay = new Map<string, string>();
+  const keyed = new KeyIndex();
   // Appends, rotations and closing run one at a time, in order.
   let chain: Promise<unknown> = Promise.resolve();
   let folding: Promise<void> | undefined;
@@ -58,12 +65,26 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
     if (failure) throw failure;
     for (const t of params.inserted) checkStorable(t);
     for (const t of params.updated) checkStorable(t);
-    // Copies: the caller's objects go on changing.
-    const record = { inserted: params.inserted.map(copyTask), updated: params.updated.map(copyTask) };
-    await serial(() => log.append(record));
-    for (const t of record.inserted) overlay.set(t.id, t);
-    for (const t of record.updated) overlay.set(t.id, t);
+    // Serialised now: the caller's objects go on changing.
+    const inserted = params.inserted.map(taskJson);
+    const updated = params.updated.map(taskJson);
+    await serial(() => log.append(recordLine(inserted, updated)));
+    remember(params.inserted, inserted);
+    remember(params.updated, updated);
     if (overlay.size >= foldAtRows) void fold().catch(() => {});
+  }
+
+  function remember(tasks: readonly Task[], json: readonly string[]): void {
+    for (let i = 0; i < tasks.length; i++) {
+      const t = tasks[i]!;
+      overlay.set(t.id, json[i]!);
+      if (t.idempotencyKey !== undefined) keyed.add(t.idempotencyKey, t.id);
+    }
+  }
+
+  function fromOverlay(id: string): Task | undefined {
+    const json = overlay.get(id);
+    return json === undefined ? undefined : taskFromJson(JSON.parse(json) as Task);
   }
 
   /** Moves what waits in the overlay into the store. Concurrent callers share one fold. */
@@ -81,12 +102,19 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
       // Rotating and taking the snapshot in one step: the finished segments hold exactly it.
       const [segment, batch] = await serial(async () => [await log.rotate(), new Map(overlay)] as const);
       try {
-        await foldSegments(listSegments(options.base).filter((s) => s.n <= segment).map((s) => s.path));
+        await foldSegments({ paths: listSegments(options.base).filter((s) => s.n <= segment).map((s) => s.path), fresh: true });
       } catch (err) {
-        failure = new Error(`folding the write-ahead log into the store failed: ${(err as Error).message}`, { cause: err });
+        // Callers get UNAVAILABLE, as for a failed write; the cause stays attached for the log.
+        failure = new UnavailableError("the store cannot be written; the server must be restarted", {
+          cause: new Error(`folding the write-ahead log into the store failed: ${(err as Error).message}`, { cause: err }),
+        });
         throw failure;
       }
-      for (const [id, t] of batch) if (overlay.get(id) === t) overlay.delete(id);
+      for (const [id, json] of batch) {
+        if (overlay.get(id) !== json) continue;
+        overlay.delete(id);
+        keyed.remove(id);
+      }
     }
   }
 
@@ -103,21 +131,22 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
   return {
     taskSaveMany: save,
     async taskGet({ id }) {
-      const t = overlay.get(id);
-      return t ? copyTask(t) : inner.taskGet({ id });
+      return fromOverlay(id) ?? inner.taskGet({ id });
     },
     async taskGetByIdempotencyKey({ key }) {
-      let best: Task | undefined;
-      for (const t of overlay.values()) if (t.idempotencyKey === key && (!best || t.id < best.id)) best = t;
+      const best = keyed.oldest(key);
       const stored = await inner.taskGetByIdempotencyKey({ key });
-      const winner = stored && (!best || stored.id < best.id) ? (overlay.get(stored.id) ?? stored) : best;
-      return winner && copyTask(winner);
+      if (stored && (best === undefined || stored.id < best)) return fromOverlay(stored.id) ?? stored;
+      return best === undefined ? undefined : fromOverlay(best);
     },
     taskList: (params) => folded(() => inner.taskList(params)),
     taskListUnfinished: (params) => folded(() => inner.taskListUnfinished(params)),
     taskCountByCategoryAndStatus: () => folded(() => inner.taskCountByCategoryAndStatus()),
     taskDeleteFinishedMany: (params) => folded(() => inner.taskDeleteFinishedMany(params)),
     taskMaxReadySeq: () => folded(() => inner.taskMaxReadySeq()),
+    // Settings change rarely and live apart from the tasks: straight to the store, no log.
+    categoryList: () => inner.categoryList(),
+    categoryUpdate: (update) => inner.categoryUpdate(update),
     close() {
       closing ??= (async () => {
         clearInterval(timer);
@@ -133,4 +162,33 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
       return closing;
     },
   };
+}
+
+/** The ids of overlay tasks that have an idempotency key, by key (a task's key never changes). */
+class KeyIndex {
+  private readonly ids = new Map<string, Set<string>>();
+  private readonly keys = new Map<string, string>();
+
+  add(key: string, id: string): void {
+    this.keys.set(id, key);
+    let set = this.ids.get(key);
+    if (set === undefined) this.ids.set(key, (set = new Set()));
+    set.add(id);
+  }
+
+  remove(id: string): void {
+    const key = this.keys.get(id);
+    if (key === undefined) return;
+    this.keys.delete(id);
+    const set = this.ids.get(key)!;
+    set.delete(id);
+    if (set.size === 0) this.ids.delete(key);
+  }
+
+  /** The smallest (oldest) id with this key. */
+  oldest(key: string): string | undefined {
+    let best: string | undefined;
+    for (const id of this.ids.get(key) ?? []) if (best === undefined || id < best) best = id;
+    return best;
+  }
 }

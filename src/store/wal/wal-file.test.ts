@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeFullTask, makeTask } from "../storetest/fixtures.js";
-import { listSegments, readSegment, WalWriter } from "./wal-file.js";
+import { listSegments, readSegment, recordLine, taskJson, WalWriter, type WalRecord } from "./wal-file.js";
+
+const line = (r: WalRecord): string => recordLine(r.inserted.map(taskJson), r.updated.map(taskJson));
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -22,9 +24,9 @@ describe("write-ahead log segments", () => {
     const log = await WalWriter.open(b);
     const full = makeFullTask();
     const bare = makeTask();
-    await log.append({ inserted: [full], updated: [] });
+    await log.append(line({ inserted: [full], updated: [] }));
     const first = await log.rotate();
-    await log.append({ inserted: [], updated: [bare] });
+    await log.append(line({ inserted: [], updated: [bare] }));
     await log.close();
     expect(listSegments(b).map((s) => s.n)).toEqual([first, first + 1]);
     expect(readSegment(listSegments(b)[0]!.path)).toStrictEqual([{ inserted: [full], updated: [] }]);
@@ -35,7 +37,7 @@ describe("write-ahead log segments", () => {
     const b = base();
     const log = await WalWriter.open(b);
     const task = makeTask();
-    await log.append({ inserted: [task], updated: [] });
+    await log.append(line({ inserted: [task], updated: [] }));
     await log.close();
     const path = listSegments(b)[0]!.path;
     appendFileSync(path, '{"inserted":[{"id":"01');

@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file gobq/v1/task_service.proto.
  */
 export const file_gobq_v1_task_service: GenFile = /*@__PURE__*/
-  fileDesc("Chpnb2JxL3YxL3Rhc2tfc2VydmljZS5wcm90bxIHZ29icS52MSLiAgoSRW5xdWV1ZVRhc2tSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIY2F0ZWdvcnkYAiABKAkSJwoIcHJpb3JpdHkYAyABKA4yFS5nb2JxLnYxLlRhc2tQcmlvcml0eRIoCgRhcmdzGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRInCgZrd2FyZ3MYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKC21heF9yZXRyaWVzGAYgASgFEioKBnJ1bl9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoHdGltZW91dBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9pZGVtcG90ZW5jeV9rZXkYCSABKAkSKgoMcmV0cnlfcG9saWN5GAogASgLMhQuZ29icS52MS5SZXRyeVBvbGljeSJIChNFbnF1ZXVlVGFza1Jlc3BvbnNlEhsKBHRhc2sYASABKAsyDS5nb2JxLnYxLlRhc2sSFAoMZGVkdXBsaWNhdGVkGAIgASgIIkEKE0VucXVldWVUYXNrc1JlcXVlc3QSKgoFdGFza3MYASADKAsyGy5nb2JxLnYxLkVucXVldWVUYXNrUmVxdWVzdCI0ChRFbnF1ZXVlVGFza3NSZXNwb25zZRIcCgV0YXNrcxgBIAMoCzINLmdvYnEudjEuVGFzayIcCg5HZXRUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSIuCg9HZXRUYXNrUmVzcG9uc2USGwoEdGFzaxgBIAEoCzINLmdvYnEudjEuVGFzayJ+ChBMaXN0VGFza3NSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJEiMKBnN0YXR1cxgCIAEoDjITLmdvYnEudjEuVGFza1N0YXR1cxIMCgRuYW1lGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIkoKEUxpc3RUYXNrc1Jlc3BvbnNlEhwKBXRhc2tzGAEgAygLMg0uZ29icS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIfChFDYW5jZWxUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSJEChJDYW5jZWxUYXNrUmVzcG9uc2USGwoEdGFzaxgBIAEoCzINLmdvYnEudjEuVGFzaxIRCgljYW5jZWxsZWQYAiABKAgiHgoQUmV0cnlUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSJBChFSZXRyeVRhc2tSZXNwb25zZRIbCgR0YXNrGAEgASgLMg0uZ29icS52MS5UYXNrEg8KB3JldHJpZWQYAiABKAgiEQoPR2V0U3RhdHNSZXF1ZXN0IpQCCg1DYXRlZ29yeVN0YXRzEhAKCGNhdGVnb3J5GAEgASgJEkgKEnF1ZXVlZF9ieV9wcmlvcml0eRgCIAMoCzIsLmdvYnEudjEuQ2F0ZWdvcnlTdGF0cy5RdWV1ZWRCeVByaW9yaXR5RW50cnkSDwoHcnVubmluZxgDIAEoAxIRCglzY2hlZHVsZWQYBCABKAMSNAoRb2xkZXN0X3F1ZXVlZF9hZ2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMd29ya2Vyc19zZWVuGAYgASgDGjcKFVF1ZXVlZEJ5UHJpb3JpdHlFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAM6AjgBIp0DChBHZXRTdGF0c1Jlc3BvbnNlEg0KBXRvdGFsGAEgASgDEjoKCWJ5X3N0YXR1cxgCIAMoCzInLmdvYnEudjEuR2V0U3RhdHNSZXNwb25zZS5CeVN0YXR1c0VudHJ5Ej4KC2J5X2NhdGVnb3J5GAMgAygLMikuZ29icS52MS5HZXRTdGF0c1Jlc3BvbnNlLkJ5Q2F0ZWdvcnlFbnRyeRIPCgdydW5uaW5nGAQgASgDEg4KBnF1ZXVlZBgFIAEoAxIqCgpjYXRlZ29yaWVzGAYgAygLMhYuZ29icS52MS5DYXRlZ29yeVN0YXRzEhUKDW9wZW5fd2F0Y2hlcnMYByABKAMSFwoPd2FpdGluZ19wb2xsZXJzGAggASgDEh0KFWJ1ZmZlcmVkX3dhdGNoX2V2ZW50cxgJIAEoAxovCg1CeVN0YXR1c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEaMQoPQnlDYXRlZ29yeUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEiMQoQV2F0Y2hUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQiNgoRV2F0Y2hUYXNrUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5nb2JxLnYxLlRhc2tFdmVudCIlChFXYXRjaFRhc2tzUmVxdWVzdBIQCghjYXRlZ29yeRgBIAEoCSI3ChJXYXRjaFRhc2tzUmVzcG9uc2USIQoFZXZlbnQYASABKAsyEi5nb2JxLnYxLlRhc2tFdmVudCJCChFQdXJnZVRhc2tzUmVxdWVzdBItCgpvbGRlcl90aGFuGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIiUKElB1cmdlVGFza3NSZXNwb25zZRIPCgdkZWxldGVkGAEgASgDMsgFCgtUYXNrU2VydmljZRJICgtFbnF1ZXVlVGFzaxIbLmdvYnEudjEuRW5xdWV1ZVRhc2tSZXF1ZXN0GhwuZ29icS52MS5FbnF1ZXVlVGFza1Jlc3BvbnNlEksKDEVucXVldWVUYXNrcxIcLmdvYnEudjEuRW5xdWV1ZVRhc2tzUmVxdWVzdBodLmdvYnEudjEuRW5xdWV1ZVRhc2tzUmVzcG9uc2USPAoHR2V0VGFzaxIXLmdvYnEudjEuR2V0VGFza1JlcXVlc3QaGC5nb2JxLnYxLkdldFRhc2tSZXNwb25zZRJCCglMaXN0VGFza3MSGS5nb2JxLnYxLkxpc3RUYXNrc1JlcXVlc3QaGi5nb2JxLnYxLkxpc3RUYXNrc1Jlc3BvbnNlEkUKCkNhbmNlbFRhc2sSGi5nb2JxLnYxLkNhbmNlbFRhc2tSZXF1ZXN0GhsuZ29icS52MS5DYW5jZWxUYXNrUmVzcG9uc2USQgoJUmV0cnlUYXNrEhkuZ29icS52MS5SZXRyeVRhc2tSZXF1ZXN0GhouZ29icS52MS5SZXRyeVRhc2tSZXNwb25zZRI/CghHZXRTdGF0cxIYLmdvYnEudjEuR2V0U3RhdHNSZXF1ZXN0GhkuZ29icS52MS5HZXRTdGF0c1Jlc3BvbnNlEkQKCVdhdGNoVGFzaxIZLmdvYnEudjEuV2F0Y2hUYXNrUmVxdWVzdBoaLmdvYnEudjEuV2F0Y2hUYXNrUmVzcG9uc2UwARJHCgpXYXRjaFRhc2tzEhouZ29icS52MS5XYXRjaFRhc2tzUmVxdWVzdBobLmdvYnEudjEuV2F0Y2hUYXNrc1Jlc3BvbnNlMAESRQoKUHVyZ2VUYXNrcxIaLmdvYnEudjEuUHVyZ2VUYXNrc1JlcXVlc3QaGy5nb2JxLnYxLlB1cmdlVGFza3NSZXNwb25zZWIGcHJvdG8z", [file_gobq_v1_task, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Chpnb2JxL3YxL3Rhc2tfc2VydmljZS5wcm90bxIHZ29icS52MSLiAgoSRW5xdWV1ZVRhc2tSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIY2F0ZWdvcnkYAiABKAkSJwoIcHJpb3JpdHkYAyABKA4yFS5nb2JxLnYxLlRhc2tQcmlvcml0eRIoCgRhcmdzGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLkxpc3RWYWx1ZRInCgZrd2FyZ3MYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKC21heF9yZXRyaWVzGAYgASgFEioKBnJ1bl9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoHdGltZW91dBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9pZGVtcG90ZW5jeV9rZXkYCSABKAkSKgoMcmV0cnlfcG9saWN5GAogASgLMhQuZ29icS52MS5SZXRyeVBvbGljeSJIChNFbnF1ZXVlVGFza1Jlc3BvbnNlEhsKBHRhc2sYASABKAsyDS5nb2JxLnYxLlRhc2sSFAoMZGVkdXBsaWNhdGVkGAIgASgIIkEKE0VucXVldWVUYXNrc1JlcXVlc3QSKgoFdGFza3MYASADKAsyGy5nb2JxLnYxLkVucXVldWVUYXNrUmVxdWVzdCI0ChRFbnF1ZXVlVGFza3NSZXNwb25zZRIcCgV0YXNrcxgBIAMoCzINLmdvYnEudjEuVGFzayIcCg5HZXRUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSIuCg9HZXRUYXNrUmVzcG9uc2USGwoEdGFzaxgBIAEoCzINLmdvYnEudjEuVGFzayJ+ChBMaXN0VGFza3NSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJEiMKBnN0YXR1cxgCIAEoDjITLmdvYnEudjEuVGFza1N0YXR1cxIMCgRuYW1lGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBRISCgpwYWdlX3Rva2VuGAUgASgJIkoKEUxpc3RUYXNrc1Jlc3BvbnNlEhwKBXRhc2tzGAEgAygLMg0uZ29icS52MS5UYXNrEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIfChFDYW5jZWxUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSJEChJDYW5jZWxUYXNrUmVzcG9uc2USGwoEdGFzaxgBIAEoCzINLmdvYnEudjEuVGFzaxIRCgljYW5jZWxsZWQYAiABKAgiHgoQUmV0cnlUYXNrUmVxdWVzdBIKCgJpZBgBIAEoCSJBChFSZXRyeVRhc2tSZXNwb25zZRIbCgR0YXNrGAEgASgLMg0uZ29icS52MS5UYXNrEg8KB3JldHJpZWQYAiABKAgiEQoPR2V0U3RhdHNSZXF1ZXN0ItgCCg1DYXRlZ29yeVN0YXRzEhAKCGNhdGVnb3J5GAEgASgJEkgKEnF1ZXVlZF9ieV9wcmlvcml0eRgCIAMoCzIsLmdvYnEudjEuQ2F0ZWdvcnlTdGF0cy5RdWV1ZWRCeVByaW9yaXR5RW50cnkSDwoHcnVubmluZxgDIAEoAxIRCglzY2hlZHVsZWQYBCABKAMSNAoRb2xkZXN0X3F1ZXVlZF9hZ2UYBSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFAoMd29ya2Vyc19zZWVuGAYgASgDEg4KBnBhdXNlZBgHIAEoCBITCgttYXhfcnVubmluZxgIIAEoDRIdChVtYXhfc3RhcnRzX3Blcl9zZWNvbmQYCSABKAEaNwoVUXVldWVkQnlQcmlvcml0eUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoAzoCOAEinQMKEEdldFN0YXRzUmVzcG9uc2USDQoFdG90YWwYASABKAMSOgoJYnlfc3RhdHVzGAIgAygLMicuZ29icS52MS5HZXRTdGF0c1Jlc3BvbnNlLkJ5U3RhdHVzRW50cnkSPgoLYnlfY2F0ZWdvcnkYAyADKAsyKS5nb2JxLnYxLkdldFN0YXRzUmVzcG9uc2UuQnlDYXRlZ29yeUVudHJ5Eg8KB3J1bm5pbmcYBCABKAMSDgoGcXVldWVkGAUgASgDEioKCmNhdGVnb3JpZXMYBiADKAsyFi5nb2JxLnYxLkNhdGVnb3J5U3RhdHMSFQoNb3Blbl93YXRjaGVycxgHIAEoAxIXCg93YWl0aW5nX3BvbGxlcnMYCCABKAMSHQoVYnVmZmVyZWRfd2F0Y2hfZXZlbnRzGAkgASgDGi8KDUJ5U3RhdHVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ARoxCg9CeUNhdGVnb3J5RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgDOgI4ASIxChBXYXRjaFRhc2tSZXF1ZXN0EgoKAmlkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI2ChFXYXRjaFRhc2tSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLmdvYnEudjEuVGFza0V2ZW50IiUKEVdhdGNoVGFza3NSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJIjcKEldhdGNoVGFza3NSZXNwb25zZRIhCgVldmVudBgBIAEoCzISLmdvYnEudjEuVGFza0V2ZW50IkIKEVB1cmdlVGFza3NSZXF1ZXN0Ei0KCm9sZGVyX3RoYW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iJQoSUHVyZ2VUYXNrc1Jlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAMiaAoQQ2F0ZWdvcnlTZXR0aW5ncxIQCghjYXRlZ29yeRgBIAEoCRIOCgZwYXVzZWQYAiABKAgSEwoLbWF4X3J1bm5pbmcYAyABKA0SHQoVbWF4X3N0YXJ0c19wZXJfc2Vjb25kGAQgASgBIigKFFBhdXNlQ2F0ZWdvcnlSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJIkQKFVBhdXNlQ2F0ZWdvcnlSZXNwb25zZRIrCghzZXR0aW5ncxgBIAEoCzIZLmdvYnEudjEuQ2F0ZWdvcnlTZXR0aW5ncyIpChVSZXN1bWVDYXRlZ29yeVJlcXVlc3QSEAoIY2F0ZWdvcnkYASABKAkiRQoWUmVzdW1lQ2F0ZWdvcnlSZXNwb25zZRIrCghzZXR0aW5ncxgBIAEoCzIZLmdvYnEudjEuQ2F0ZWdvcnlTZXR0aW5ncyKUAQoYU2V0Q2F0ZWdvcnlMaW1pdHNSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJEhgKC21heF9ydW5uaW5nGAIgASgNSACIAQESIgoVbWF4X3N0YXJ0c19wZXJfc2Vjb25kGAMgASgBSAGIAQFCDgoMX21heF9ydW5uaW5nQhgKFl9tYXhfc3RhcnRzX3Blcl9zZWNvbmQiSAoZU2V0Q2F0ZWdvcnlMaW1pdHNSZXNwb25zZRIrCghzZXR0aW5ncxgBIAEoCzIZLmdvYnEudjEuQ2F0ZWdvcnlTZXR0aW5nczLHBwoLVGFza1NlcnZpY2USSAoLRW5xdWV1ZVRhc2sSGy5nb2JxLnYxLkVucXVldWVUYXNrUmVxdWVzdBocLmdvYnEudjEuRW5xdWV1ZVRhc2tSZXNwb25zZRJLCgxFbnF1ZXVlVGFza3MSHC5nb2JxLnYxLkVucXVldWVUYXNrc1JlcXVlc3QaHS5nb2JxLnYxLkVucXVldWVUYXNrc1Jlc3BvbnNlEjwKB0dldFRhc2sSFy5nb2JxLnYxLkdldFRhc2tSZXF1ZXN0GhguZ29icS52MS5HZXRUYXNrUmVzcG9uc2USQgoJTGlzdFRhc2tzEhkuZ29icS52MS5MaXN0VGFza3NSZXF1ZXN0GhouZ29icS52MS5MaXN0VGFza3NSZXNwb25zZRJFCgpDYW5jZWxUYXNrEhouZ29icS52MS5DYW5jZWxUYXNrUmVxdWVzdBobLmdvYnEudjEuQ2FuY2VsVGFza1Jlc3BvbnNlEkIKCVJldHJ5VGFzaxIZLmdvYnEudjEuUmV0cnlUYXNrUmVxdWVzdBoaLmdvYnEudjEuUmV0cnlUYXNrUmVzcG9uc2USPwoIR2V0U3RhdHMSGC5nb2JxLnYxLkdldFN0YXRzUmVxdWVzdBoZLmdvYnEudjEuR2V0U3RhdHNSZXNwb25zZRJECglXYXRjaFRhc2sSGS5nb2JxLnYxLldhdGNoVGFza1JlcXVlc3QaGi5nb2JxLnYxLldhdGNoVGFza1Jlc3BvbnNlMAESRwoKV2F0Y2hUYXNrcxIaLmdvYnEudjEuV2F0Y2hUYXNrc1JlcXVlc3QaGy5nb2JxLnYxLldhdGNoVGFza3NSZXNwb25zZTABEkUKClB1cmdlVGFza3MSGi5nb2JxLnYxLlB1cmdlVGFza3NSZXF1ZXN0GhsuZ29icS52MS5QdXJnZVRhc2tzUmVzcG9uc2USTgoNUGF1c2VDYXRlZ29yeRIdLmdvYnEudjEuUGF1c2VDYXRlZ29yeVJlcXVlc3QaHi5nb2JxLnYxLlBhdXNlQ2F0ZWdvcnlSZXNwb25zZRJRCg5SZXN1bWVDYXRlZ29yeRIeLmdvYnEudjEuUmVzdW1lQ2F0ZWdvcnlSZXF1ZXN0Gh8uZ29icS52MS5SZXN1bWVDYXRlZ29yeVJlc3BvbnNlEloKEVNldENhdGVnb3J5TGltaXRzEiEuZ29icS52MS5TZXRDYXRlZ29yeUxpbWl0c1JlcXVlc3QaIi5nb2JxLnYxLlNldENhdGVnb3J5TGltaXRzUmVzcG9uc2ViBnByb3RvMw", [file_gobq_v1_task, file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message gobq.v1.EnqueueTaskRequest
@@ -403,6 +403,27 @@ export type CategoryStats = Message<"gobq.v1.CategoryStats"> & {
    * @generated from field: int64 workers_seen = 6;
    */
   workersSeen: bigint;
+
+  /**
+   * Whether leasing is paused (PauseCategory).
+   *
+   * @generated from field: bool paused = 7;
+   */
+  paused: boolean;
+
+  /**
+   * At most this many STARTED at once (SetCategoryLimits); 0: no limit.
+   *
+   * @generated from field: uint32 max_running = 8;
+   */
+  maxRunning: number;
+
+  /**
+   * At most this many leases started per second (SetCategoryLimits); 0: no limit.
+   *
+   * @generated from field: double max_starts_per_second = 9;
+   */
+  maxStartsPerSecond: number;
 };
 
 /**
@@ -598,9 +619,180 @@ export const PurgeTasksResponseSchema: GenMessage<PurgeTasksResponse> = /*@__PUR
   messageDesc(file_gobq_v1_task_service, 20);
 
 /**
+ * An admin's settings of one category, enforced when tasks are leased. A category nobody
+ * configured is not paused and has no limits.
+ *
+ * @generated from message gobq.v1.CategorySettings
+ */
+export type CategorySettings = Message<"gobq.v1.CategorySettings"> & {
+  /**
+   * @generated from field: string category = 1;
+   */
+  category: string;
+
+  /**
+   * No task is leased while paused.
+   *
+   * @generated from field: bool paused = 2;
+   */
+  paused: boolean;
+
+  /**
+   * At most this many tasks STARTED at once, across all workers; 0: no limit.
+   *
+   * @generated from field: uint32 max_running = 3;
+   */
+  maxRunning: number;
+
+  /**
+   * At most this many leases started per second: a token bucket holding up to this many
+   * (at least 1), refilled continuously; fractions allowed (0.5: one every 2 s).
+   * 0: no limit.
+   *
+   * @generated from field: double max_starts_per_second = 4;
+   */
+  maxStartsPerSecond: number;
+};
+
+/**
+ * Describes the message gobq.v1.CategorySettings.
+ * Use `create(CategorySettingsSchema)` to create a new message.
+ */
+export const CategorySettingsSchema: GenMessage<CategorySettings> = /*@__PURE__*/
+  messageDesc(file_gobq_v1_task_service, 21);
+
+/**
+ * @generated from message gobq.v1.PauseCategoryRequest
+ */
+export type PauseCategoryRequest = Message<"gobq.v1.PauseCategoryRequest"> & {
+  /**
+   * Required; [A-Za-z0-9_.:-]{1,128}.
+   *
+   * @generated from field: string category = 1;
+   */
+  category: string;
+};
+
+/**
+ * Describes the message gobq.v1.PauseCategoryRequest.
+ * Use `create(PauseCategoryRequestSchema)` to create a new message.
+ */
+export const PauseCategoryRequestSchema: GenMessage<PauseCategoryRequest> = /*@__PURE__*/
+  messageDesc(file_gobq_v1_task_service, 22);
+
+/**
+ * @generated from message gobq.v1.PauseCategoryResponse
+ */
+export type PauseCategoryResponse = Message<"gobq.v1.PauseCategoryResponse"> & {
+  /**
+   * As they are now.
+   *
+   * @generated from field: gobq.v1.CategorySettings settings = 1;
+   */
+  settings?: CategorySettings | undefined;
+};
+
+/**
+ * Describes the message gobq.v1.PauseCategoryResponse.
+ * Use `create(PauseCategoryResponseSchema)` to create a new message.
+ */
+export const PauseCategoryResponseSchema: GenMessage<PauseCategoryResponse> = /*@__PURE__*/
+  messageDesc(file_gobq_v1_task_service, 23);
+
+/**
+ * @generated from message gobq.v1.ResumeCategoryRequest
+ */
+export type ResumeCategoryRequest = Message<"gobq.v1.ResumeCategoryRequest"> & {
+  /**
+   * Required; [A-Za-z0-9_.:-]{1,128}.
+   *
+   * @generated from field: string category = 1;
+   */
+  category: string;
+};
+
+/**
+ * Describes the message gobq.v1.ResumeCategoryRequest.
+ * Use `create(ResumeCategoryRequestSchema)` to create a new message.
+ */
+export const ResumeCategoryRequestSchema: GenMessage<ResumeCategoryRequest> = /*@__PURE__*/
+  messageDesc(file_gobq_v1_task_service, 24);
+
+/**
+ * @generated from message gobq.v1.ResumeCategoryResponse
+ */
+export type ResumeCategoryResponse = Message<"gobq.v1.ResumeCategoryResponse"> & {
+  /**
+   * As they are now.
+   *
+   * @generated from field: gobq.v1.CategorySettings settings = 1;
+   */
+  settings?: CategorySettings | undefined;
+};
+
+/**
+ * Describes the message gobq.v1.ResumeCategoryResponse.
+ * Use `create(ResumeCategoryResponseSchema)` to create a new message.
+ */
+export const ResumeCategoryResponseSchema: GenMessage<ResumeCategoryResponse> = /*@__PURE__*/
+  messageDesc(file_gobq_v1_task_service, 25);
+
+/**
+ * @generated from message gobq.v1.SetCategoryLimitsRequest
+ */
+export type SetCategoryLimitsRequest = Message<"gobq.v1.SetCategoryLimitsRequest"> & {
+  /**
+   * Required; [A-Za-z0-9_.:-]{1,128}.
+   *
+   * @generated from field: string category = 1;
+   */
+  category: string;
+
+  /**
+   * 0 to 1,000,000; 0 removes the limit. Unset: unchanged.
+   *
+   * @generated from field: optional uint32 max_running = 2;
+   */
+  maxRunning?: number | undefined;
+
+  /**
+   * 0 to 1,000,000, fractions allowed; 0 removes the limit. Unset: unchanged.
+   *
+   * @generated from field: optional double max_starts_per_second = 3;
+   */
+  maxStartsPerSecond?: number | undefined;
+};
+
+/**
+ * Describes the message gobq.v1.SetCategoryLimitsRequest.
+ * Use `create(SetCategoryLimitsRequestSchema)` to create a new message.
+ */
+export const SetCategoryLimitsRequestSchema: GenMessage<SetCategoryLimitsRequest> = /*@__PURE__*/
+  messageDesc(file_gobq_v1_task_service, 26);
+
+/**
+ * @generated from message gobq.v1.SetCategoryLimitsResponse
+ */
+export type SetCategoryLimitsResponse = Message<"gobq.v1.SetCategoryLimitsResponse"> & {
+  /**
+   * As they are now (paused included).
+   *
+   * @generated from field: gobq.v1.CategorySettings settings = 1;
+   */
+  settings?: CategorySettings | undefined;
+};
+
+/**
+ * Describes the message gobq.v1.SetCategoryLimitsResponse.
+ * Use `create(SetCategoryLimitsResponseSchema)` to create a new message.
+ */
+export const SetCategoryLimitsResponseSchema: GenMessage<SetCategoryLimitsResponse> = /*@__PURE__*/
+  messageDesc(file_gobq_v1_task_service, 27);
+
+/**
  * TaskService is called by producers (enqueue), admins and dashboards
- * (inspect, cancel, retry, purge, watch). Every call that changes state answers
- * only after the change is committed to the store.
+ * (inspect, cancel, retry, purge, watch, pause and limit categories). Every call that
+ * changes state answers only after the change is committed to the store.
  *
  * @generated from service gobq.v1.TaskService
  */
@@ -723,6 +915,44 @@ export const TaskService: GenService<{
     methodKind: "unary";
     input: typeof PurgeTasksRequestSchema;
     output: typeof PurgeTasksResponseSchema;
+  },
+  /**
+   * Called by admins to stop leasing a category: its tasks are still accepted and
+   * queued, but none is leased until ResumeCategory; waiting LeaseTasks calls keep
+   * waiting. Tasks already running are not affected. Durable (survives restarts), and
+   * obeyed by every replica. Pausing a paused category changes nothing.
+   *
+   * @generated from rpc gobq.v1.TaskService.PauseCategory
+   */
+  pauseCategory: {
+    methodKind: "unary";
+    input: typeof PauseCategoryRequestSchema;
+    output: typeof PauseCategoryResponseSchema;
+  },
+  /**
+   * Called by admins to lease a paused category again: waiting LeaseTasks calls are
+   * answered as soon as a task is ready. Resuming a category that is not paused changes
+   * nothing.
+   *
+   * @generated from rpc gobq.v1.TaskService.ResumeCategory
+   */
+  resumeCategory: {
+    methodKind: "unary";
+    input: typeof ResumeCategoryRequestSchema;
+    output: typeof ResumeCategoryResponseSchema;
+  },
+  /**
+   * Called by admins to cap a category at lease time, across all workers and replicas:
+   * at most max_running of its tasks STARTED at once, and at most max_starts_per_second
+   * leases started per second. Each field left unset keeps its value; 0 removes the
+   * limit. A lease held back by a limit waits (long-poll) rather than failing. Durable.
+   *
+   * @generated from rpc gobq.v1.TaskService.SetCategoryLimits
+   */
+  setCategoryLimits: {
+    methodKind: "unary";
+    input: typeof SetCategoryLimitsRequestSchema;
+    output: typeof SetCategoryLimitsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gobq_v1_task_service, 0);

@@ -420,7 +420,9 @@ export const WorkerService: GenService<{
    * one task is ready, or empty when wait runs out. The leased tasks become
    * STARTED, their attempt counts, and the lease is committed before the
    * answer is sent. RESOURCE_EXHAUSTED when nothing is ready and
-   * --max-pollers calls wait already; retry later.
+   * --max-pollers calls wait already; retry later. The category's settings
+   * (TaskService.PauseCategory, SetCategoryLimits) may hold tasks back: then
+   * the call waits as if none were ready, and is answered once they allow.
    *
    * @generated from rpc gobq.v1.WorkerService.LeaseTasks
    */
