@@ -2,9 +2,9 @@
  * The calls that carry every task — enqueue, lease, complete — each in two forms with one
  * signature:
  *
- * - raw: request and response bytes written and read by wire/ (raw-call.ts), about twenty
- *   times cheaper per task than protobuf-es's reflection; for the SDK's own gRPC
- *   transport, which always speaks protobuf binary;
+ * - raw: request and response bytes written and read by wire/ (raw-call.ts), six to ten
+ *   times cheaper per task than protobuf-es's reflection, measured; for the SDK's own
+ *   transports, which always speak protobuf binary;
  * - messages: protobuf-es messages, for a transport passed in by the user (tests, the
  *   embedded mode), which may speak JSON.
  *

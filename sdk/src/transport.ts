@@ -1,6 +1,7 @@
 /** The one HTTP/2 transport a client or worker shares for all its calls. */
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { connectionLossAsUnavailable } from "./connection-loss.js";
 
 /**
  * TLS settings for an `https://` baseUrl, as Node's `tls.connect` takes them (PEM text or
@@ -65,7 +66,7 @@ export function transportFor(options: ConnectionOptions): Transport {
     throw new TypeError(`option protocol: must be "connect" or "grpc", got ${JSON.stringify(protocol)}`);
   }
   const nodeOptions = options.tls && { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key };
-  const common = { baseUrl, interceptors: token ? [auth] : [], sessionManager: new Http2SessionManager(baseUrl, {}, nodeOptions) };
+  const common = { baseUrl, interceptors: token ? [connectionLossAsUnavailable, auth] : [connectionLossAsUnavailable], sessionManager: new Http2SessionManager(baseUrl, {}, nodeOptions) };
   const grpc = createGrpcTransport(common);
   if (protocol === "grpc") return grpc;
   // Streams stay on gRPC: with connect-node 2.1.2, a Connect stream that ends while no other

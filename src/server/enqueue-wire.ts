@@ -2,7 +2,7 @@
  * Enqueue requests in protobuf binary, read straight into domain input — the request-side
  * twin of task-wire.ts. protobuf-es's `fromBinary` builds a message tree per task (a Value
  * message per JSON value) and `enqueueFromProto` converts it again: about 5–10 µs per task,
- * measured; reading the bytes directly costs about 1 µs.
+ * measured; reading the bytes directly costs 1–2 µs.
  *
  * Only the plain encoding every client writes is read here: name, category, priority, args,
  * kwargs, max_retries and idempotency_key, each at most once, with plain JSON values. A
@@ -28,24 +28,19 @@ import { ProtoReader } from "@gobq/sdk/wire/proto-reader.js";
 import { ProtoWriter } from "@gobq/sdk/wire/proto-writer.js";
 import type { JsonObject, JsonValue, TaskPriority } from "../task/task.js";
 import type { EnqueueInput } from "../task/validate.js";
-import { enqueueFromProto } from "./convert.js";
+import { enqueueFromProto, PRIORITY_TO_PB, priorityFromProto } from "./convert.js";
 
 type UnknownField = { no: number; wireType: WireType; data: Uint8Array };
 
-const PRIORITIES: ReadonlyMap<number, TaskPriority> = new Map([
-  [PbPriority.LOW, "low"],
-  [PbPriority.NORMAL, "normal"],
-  [PbPriority.HIGH, "high"],
-  [PbPriority.CRITICAL, "critical"],
-]);
+const KNOWN_PRIORITIES: ReadonlySet<number> = new Set([PbPriority.UNSPECIFIED, ...Object.values(PRIORITY_TO_PB)]);
 
 const tag = (field: number, wireType: WireType): number => (field << 3) | wireType;
 const LD = WireType.LengthDelimited;
 const VARINT = WireType.Varint;
 
 // Names and categories repeat across tasks: each queued task then holds the one shared
-// string, not a copy of its own (about 60 bytes a task, measured on a million). Bounded, so
-// that a stream of distinct names cannot grow it without end.
+// string, not two copies of its own (some 60 bytes for short ones). Bounded, so that a
+// stream of distinct names cannot grow it without end.
 const interned = new Map<string, string>();
 const MAX_INTERNED = 10_000;
 
@@ -86,8 +81,8 @@ export function readEnqueueInput(body: Uint8Array, start = 0, end = body.length)
           break;
         case tag(3, VARINT): {
           const p = r.int32();
-          if (p !== PbPriority.UNSPECIFIED && !PRIORITIES.has(p)) return undefined; // protobuf-es names the field
-          priority = PRIORITIES.get(p);
+          if (!KNOWN_PRIORITIES.has(p)) return undefined; // the other way names the field
+          priority = priorityFromProto(p, "priority");
           break;
         }
         case tag(4, LD):

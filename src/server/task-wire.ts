@@ -1,9 +1,9 @@
 /**
  * Tasks in responses, written straight to protobuf bytes when the caller speaks binary.
  *
- * protobuf-es's `toBinary` costs about 25 µs per task (reflection, a Struct/Value message
- * tree per payload, a Timestamp message per time); writing the bytes from the domain task
- * costs about 1 µs. The bytes travel as the response message's unknown fields, which
+ * `taskToProto` and protobuf-es's `toBinary` cost about 30 µs per task (reflection, a
+ * Struct/Value message tree per payload, a Timestamp message per time); writing the bytes
+ * from the domain task costs about 3, measured on 1,000 tasks. The bytes travel as the response message's unknown fields, which
  * protobuf-es writes out verbatim: on the wire the response is exactly the one
  * `taskToProto` would give (the tests compare the bytes). A caller speaking JSON gets
  * proto messages as before: unknown fields have no JSON form.

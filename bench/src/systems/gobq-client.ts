@@ -1,5 +1,5 @@
 /**
- * gobq's client face: the SDK as users use it, over gRPC to a separate server process.
+ * gobq's client face: the SDK as users use it, with its defaults, to a separate server process.
  * The producer's TaskClient gathers concurrent `enqueue` calls into EnqueueTasks calls by
  * itself (that is the SDK's design, not a harness trick); `enqueueMany` is the bulk call.
  */

@@ -116,10 +116,10 @@ export function createGobqHarness(o: GobqHarnessOptions): GobqHarness {
       "producer: SDK `TaskClient` (concurrent `enqueue` calls auto-batched into EnqueueTasks, window 0); bulk: `enqueueMany`",
       `worker: SDK ${GOBQ_WORKER_SETTINGS}`,
       "priorities: `low` / `high` (the API's own levels)",
-      "producer, worker and server are three processes talking gRPC over loopback",
+      "producer, worker and server are three processes on loopback; the SDK's default protocol: Connect's (protobuf binary) for unary calls, gRPC for streams, over one HTTP/2 connection per client",
     ],
     durability:
-      "DuckDB file behind gobq's write-ahead log: each group commit is appended and fdatasync'ed before the RPCs in it answer (W5 checks a SIGKILL loses nothing acknowledged)",
+      "DuckDB file behind gobq's write-ahead log: each group commit is appended with one O_DSYNC write, on disk before the RPCs in it answer (W5 checks a SIGKILL loses nothing acknowledged)",
     prepare: prepareGobq,
     prepareGobq,
     close: async () => {},

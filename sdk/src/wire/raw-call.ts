@@ -8,7 +8,7 @@
  * response's fields, all unknown to Empty, are kept verbatim too. The bytes on the wire
  * are exactly those of the real request and response messages.
  *
- * Only for a transport that speaks protobuf binary (the SDK's own gRPC transport): in
+ * Only for a transport that speaks protobuf binary (the SDK's own transports): in
  * JSON, unknown fields are dropped and the request would arrive empty.
  */
 import { create } from "@bufbuild/protobuf";

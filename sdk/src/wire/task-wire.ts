@@ -66,16 +66,29 @@ export function writeRepeated(w: ProtoWriter, field: number, bodies: readonly Ui
   }
 }
 
-/** The tasks of an EnqueueTasksResponse body (or any message whose field 1 is `repeated Task`). */
-export function readTaskList(body: Uint8Array): Task[] {
+/** Each occurrence of the message field 1 of `body`, read by `read`: a `repeated` field 1. */
+function readField1<T>(body: Uint8Array, read: (r: ProtoReader, end: number) => T): T[] {
   const r = new ProtoReader(body);
-  const tasks: Task[] = [];
+  const out: T[] = [];
   while (r.more()) {
     const tag = r.tag();
-    if (tag === tagOf(1, LD)) tasks.push(readTask(r, r.delimited()));
+    if (tag === tagOf(1, LD)) out.push(read(r, r.delimited()));
     else r.skip(tag & 7);
   }
-  return tasks;
+  return out;
+}
+
+/** Calls `field` with the tag of each field of the message body ending at `end`; it reads or skips the field. */
+function eachField(r: ProtoReader, end: number, field: (tag: number) => void): void {
+  const outer = r.end;
+  r.end = end;
+  while (r.more()) field(r.tag());
+  r.end = outer;
+}
+
+/** The tasks of an EnqueueTasksResponse body (or any message whose field 1 is `repeated Task`). */
+export function readTaskList(body: Uint8Array): Task[] {
+  return readField1(body, readTask);
 }
 
 /** The task of a response whose field 1 is `Task task` (EnqueueTaskResponse, CompleteTaskResponse, …). */
@@ -93,30 +106,17 @@ export interface WireLeasedTask {
 
 /** The leased tasks of a LeaseTasksResponse body. */
 export function readLeasedTasks(body: Uint8Array): WireLeasedTask[] {
-  const r = new ProtoReader(body);
-  const out: WireLeasedTask[] = [];
-  while (r.more()) {
-    const tag = r.tag();
-    if (tag !== tagOf(1, LD)) {
-      r.skip(tag & 7);
-      continue;
-    }
-    const end = r.delimited();
-    const outer = r.end;
-    r.end = end;
+  return readField1(body, (r, end) => {
     let task: Task | undefined;
     let leaseToken = "";
-    while (r.more()) {
-      const t = r.tag();
-      if (t === tagOf(1, LD)) task = readTask(r, r.delimited());
-      else if (t === tagOf(2, LD)) leaseToken = r.string();
-      else r.skip(t & 7);
-    }
-    r.end = outer;
+    eachField(r, end, (tag) => {
+      if (tag === tagOf(1, LD)) task = readTask(r, r.delimited());
+      else if (tag === tagOf(2, LD)) leaseToken = r.string();
+      else r.skip(tag & 7);
+    });
     if (task === undefined) throw new TypeError("a leased task without its task");
-    out.push({ task, leaseToken });
-  }
-  return out;
+    return { task, leaseToken };
+  });
 }
 
 /** One AckResult: `errorReason` is empty when the ack was accepted. */
@@ -128,29 +128,16 @@ export interface WireAckResult {
 
 /** The results of a CompleteTasksResponse or FailTasksResponse body. */
 export function readAckResults(body: Uint8Array): WireAckResult[] {
-  const r = new ProtoReader(body);
-  const out: WireAckResult[] = [];
-  while (r.more()) {
-    const tag = r.tag();
-    if (tag !== tagOf(1, LD)) {
-      r.skip(tag & 7);
-      continue;
-    }
-    const end = r.delimited();
-    const outer = r.end;
-    r.end = end;
+  return readField1(body, (r, end) => {
     const result: WireAckResult = { taskId: "", errorReason: "", errorMessage: "" };
-    while (r.more()) {
-      const t = r.tag();
-      if (t === tagOf(1, LD)) result.taskId = r.string();
-      else if (t === tagOf(3, LD)) result.errorReason = r.string();
-      else if (t === tagOf(4, LD)) result.errorMessage = r.string();
-      else r.skip(t & 7);
-    }
-    r.end = outer;
-    out.push(result);
-  }
-  return out;
+    eachField(r, end, (tag) => {
+      if (tag === tagOf(1, LD)) result.taskId = r.string();
+      else if (tag === tagOf(3, LD)) result.errorReason = r.string();
+      else if (tag === tagOf(4, LD)) result.errorMessage = r.string();
+      else r.skip(tag & 7);
+    });
+    return result;
+  });
 }
 
 /** Reads a gobq.v1.Task body ending at `end` into the SDK's Task, as `taskFromProto` maps a message. */
@@ -222,63 +209,47 @@ export function readTask(r: ProtoReader, end: number): Task {
 }
 
 function readTaskError(r: ProtoReader, end: number): { message: string; type: string } {
-  const outer = r.end;
-  r.end = end;
   const error = { message: "", type: "" };
-  while (r.more()) {
-    const tag = r.tag();
+  eachField(r, end, (tag) => {
     if (tag === tagOf(1, LD)) error.message = r.string();
     else if (tag === tagOf(2, LD)) error.type = r.string();
     else r.skip(tag & 7);
-  }
-  r.end = outer;
+  });
   return error;
 }
 
 function readRetryPolicy(r: ProtoReader, end: number): NonNullable<Task["retryPolicy"]> {
-  const outer = r.end;
-  r.end = end;
   // An interval left out is the server's default, as `taskFromProto` reads it.
   const policy = { initialMs: 1000, maxMs: 60_000, multiplier: 0, jitter: 0 };
-  while (r.more()) {
-    const tag = r.tag();
+  eachField(r, end, (tag) => {
     if (tag === tagOf(1, LD)) policy.initialMs = readSecondsNanos(r, r.delimited());
     else if (tag === tagOf(2, LD)) policy.maxMs = readSecondsNanos(r, r.delimited());
     else if (tag === tagOf(3, BIT64)) policy.multiplier = r.double();
     else if (tag === tagOf(4, BIT64)) policy.jitter = r.double();
     else r.skip(tag & 7);
-  }
-  r.end = outer;
+  });
   return policy;
 }
 
 function readLease(r: ProtoReader, end: number): NonNullable<Task["lease"]> {
-  const outer = r.end;
-  r.end = end;
   const lease = { workerId: "", expiresAt: new Date(0) };
-  while (r.more()) {
-    const tag = r.tag();
+  eachField(r, end, (tag) => {
     if (tag === tagOf(1, LD)) lease.workerId = r.string();
     else if (tag === tagOf(2, LD)) lease.expiresAt = new Date(readSecondsNanos(r, r.delimited()));
     else r.skip(tag & 7);
-  }
-  r.end = outer;
+  });
   return lease;
 }
 
 /** A Timestamp or Duration body as ms, rounded as protobuf-es's `timestampMs` and `durationMs` do. */
 function readSecondsNanos(r: ProtoReader, end: number): number {
-  const outer = r.end;
-  r.end = end;
   let seconds = 0;
   let nanos = 0;
-  while (r.more()) {
-    const tag = r.tag();
+  eachField(r, end, (tag) => {
     if (tag === tagOf(1, VARINT)) seconds = r.int64();
     else if (tag === tagOf(2, VARINT)) nanos = r.int32();
     else r.skip(tag & 7);
-  }
-  r.end = outer;
+  });
   return seconds * 1000 + Math.round(nanos / 1_000_000);
 }
 

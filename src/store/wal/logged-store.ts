@@ -71,7 +71,7 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
     await serial(() => log.append(recordLine(inserted, updated)));
     remember(params.inserted, inserted);
     remember(params.updated, updated);
-    if (overlay.size >= foldAtRows) void fold().catch(() => {});
+    if (overlay.size >= foldAtRows && !folding) void foldOnce().catch(() => {});
   }
 
   function remember(tasks: readonly Task[], json: readonly string[]): void {
@@ -87,39 +87,50 @@ export async function withWriteAheadLog(inner: Store, options: LoggedStoreOption
     return json === undefined ? undefined : taskFromJson(JSON.parse(json) as Task);
   }
 
-  /** Moves what waits in the overlay into the store. Concurrent callers share one fold. */
-  function fold(): Promise<void> {
+  /**
+   * Moves into the store everything saved before this call: after a pass already under way
+   * (it may have begun before some of those saves), one more. Concurrent callers share
+   * passes. One pass per call, not one until the overlay is empty: under a steady stream
+   * of writes that would fold without pause, a few rows at a time, each fold paying a
+   * DuckDB commit (measured at 200-400 rows a second: 20 folds a second of about 10 rows).
+   */
+  async function fold(): Promise<void> {
+    if (folding) await folding.catch(() => {});
+    return foldOnce();
+  }
+
+  /** Starts a pass unless one runs; resolves when the running pass ends. */
+  function foldOnce(): Promise<void> {
     if (failure) return Promise.reject(failure);
     // `.finally` runs in a later turn, so `folding` is never cleared before it is set.
-    folding ??= foldAll().finally(() => {
+    folding ??= foldPass().finally(() => {
       folding = undefined;
     });
     return folding;
   }
 
-  async function foldAll(): Promise<void> {
-    while (overlay.size > 0) {
-      // Rotating and taking the snapshot in one step: the finished segments hold exactly it.
-      const [segment, batch] = await serial(async () => [await log.rotate(), new Map(overlay)] as const);
-      try {
-        await foldSegments({ paths: listSegments(options.base).filter((s) => s.n <= segment).map((s) => s.path), fresh: true });
-      } catch (err) {
-        // Callers get UNAVAILABLE, as for a failed write; the cause stays attached for the log.
-        failure = new UnavailableError("the store cannot be written; the server must be restarted", {
-          cause: new Error(`folding the write-ahead log into the store failed: ${(err as Error).message}`, { cause: err }),
-        });
-        throw failure;
-      }
-      for (const [id, json] of batch) {
-        if (overlay.get(id) !== json) continue;
-        overlay.delete(id);
-        keyed.remove(id);
-      }
+  async function foldPass(): Promise<void> {
+    if (overlay.size === 0) return;
+    // Rotating and taking the snapshot in one step: the finished segments hold exactly it.
+    const [segment, batch] = await serial(async () => [await log.rotate(), new Map(overlay)] as const);
+    try {
+      await foldSegments({ paths: listSegments(options.base).filter((s) => s.n <= segment).map((s) => s.path), fresh: true });
+    } catch (err) {
+      // Callers get UNAVAILABLE, as for a failed write; the cause stays attached for the log.
+      failure = new UnavailableError("the store cannot be written; the server must be restarted", {
+        cause: new Error(`folding the write-ahead log into the store failed: ${(err as Error).message}`, { cause: err }),
+      });
+      throw failure;
+    }
+    for (const [id, json] of batch) {
+      if (overlay.get(id) !== json) continue;
+      overlay.delete(id);
+      keyed.remove(id);
     }
   }
 
   const timer = setInterval(() => {
-    if (overlay.size > 0 && !folding) void fold().catch(() => {});
+    if (overlay.size > 0 && !folding) void foldOnce().catch(() => {});
   }, options.foldEveryMs ?? 1000);
   timer.unref();
 

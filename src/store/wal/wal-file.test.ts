@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeFullTask, makeTask } from "../storetest/fixtures.js";
 import { listSegments, readSegment, recordLine, taskJson, WalWriter, type WalRecord } from "./wal-file.js";
 
-const line = (r: WalRecord): string => recordLine(r.inserted.map(taskJson), r.updated.map(taskJson));
+const line = (r: WalRecord): Uint8Array => recordLine(r.inserted.map(taskJson), r.updated.map(taskJson));
 
 const dirs: string[] = [];
 afterEach(() => {
