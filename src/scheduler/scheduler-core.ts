@@ -18,6 +18,7 @@ import { TimerHeap } from "./heap.js";
 import { LeaseWaiters, type LeaseRequest } from "./lease-waiters.js";
 import { type OverloadLimits, Slots, checkQueueRoom, resolveOverloadLimits } from "./overload.js";
 import { ReadyQueue } from "./ready-queue.js";
+import { Retention } from "./retention.js";
 import { CategoryGate } from "./category-gate.js";
 import type { LeasedTask } from "./inputs.js";
 
@@ -47,8 +48,6 @@ export interface SchedulerOptions {
   /** Finished tasks are purged this long after they finish, checked hourly; 0 keeps them. Default 7 days. */
   retentionMs?: number;
 }
-
-const RETENTION_CHECK_MS = 3_600_000;
 
 type TimerEntry = { kind: "ready"; task: Task } | { kind: "lease"; task: Task; token: string };
 
@@ -90,11 +89,9 @@ export abstract class SchedulerCore {
   protected readonly awaitingCommit = new Set<Task>();
   protected armed: { at: number; handle: unknown } | undefined;
   protected stopping = false;
-  protected retentionTimer: unknown;
-  protected readonly retentionMs: number;
+  protected readonly retention: Retention;
 
   protected constructor(options: SchedulerOptions) {
-    this.retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.limits = options.limits ?? DEFAULT_LIMITS;
@@ -107,6 +104,12 @@ export abstract class SchedulerCore {
     this.writer = new GroupCommit({
       store: this.store,
       onFailure: (err) => this.log.error({ err }, "store write failed; refusing further changes"),
+    });
+    this.retention = new Retention({
+      clock: this.clock,
+      retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
+      purge: (ms) => this.purge(ms),
+      log: this.log,
     });
   }
 
@@ -306,16 +309,6 @@ export abstract class SchedulerCore {
         .catch(() => {}); // the writer has stopped and logged why
     }
     this.arm();
-  }
-
-  protected scheduleRetention(): void {
-    if (this.retentionMs <= 0 || this.stopping) return;
-    this.retentionTimer = this.clock.setTimer(() => {
-      this.purge(this.retentionMs)
-        .then((deleted) => deleted > 0 && this.log.info({ deleted }, "retention: purged finished tasks"))
-        .catch((err) => this.log.error({ err }, "retention purge failed"))
-        .finally(() => this.scheduleRetention());
-    }, RETENTION_CHECK_MS);
   }
 
   protected async rebuild(): Promise<void> {

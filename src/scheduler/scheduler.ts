@@ -49,7 +49,7 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
   static async open(options: SchedulerOptions): Promise<Scheduler> {
     const s = new Scheduler(options);
     await s.rebuild();
-    s.scheduleRetention();
+    s.retention.start();
     return s;
   }
 
@@ -271,7 +271,7 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
     this.hub.endAll();
     if (this.armed) this.clock.clearTimer(this.armed.handle);
     this.armed = undefined;
-    if (this.retentionTimer !== undefined) this.clock.clearTimer(this.retentionTimer);
+    this.retention.stop();
   }
 
   /** Resolves when every change made so far is committed and its effects applied (timers fired, tasks queued). */

@@ -18,10 +18,15 @@ describe("connection loss", () => {
     const client = new TaskClient({ baseUrl: server.url });
     const task = await client.enqueue("watched", { category: "wr" });
     const statuses: string[] = [];
+    let opened!: () => void;
+    const firstEvent = new Promise<void>((resolve) => (opened = resolve));
     const watching = (async () => {
-      for await (const e of client.watch(task.id, { reconnectForMs: 30_000 })) statuses.push(e.task.status);
+      for await (const e of client.watch(task.id, { reconnectForMs: 30_000 })) {
+        statuses.push(e.task.status);
+        opened();
+      }
     })();
-    while (statuses.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await firstEvent;
     await server.process.stop("SIGKILL");
     await server.restart();
     const raw = grpcClients(server.url);

@@ -74,10 +74,13 @@ describe.skipIf(url === undefined)("three replicas on one PostgreSQL schema", { 
   it("runs every task once with workers on every replica, and a long-poll on one wakes for an enqueue on another", async () => {
     const nodes = await replicas(3);
     const runs = new Map<string, number>();
+    let allRan!: () => void;
+    const ran = new Promise<void>((resolve) => (allRan = resolve));
     for (const [i, node] of nodes.entries()) {
       const w = worker(node.p.url, { concurrency: 8, workerId: `w${i}`, leaseMs: 60_000 });
       w.register("count", ({ task }) => {
         runs.set(task.id, (runs.get(task.id) ?? 0) + 1);
+        if (runs.size === 3 * 150) allRan();
       });
       await w.start();
     }
@@ -87,8 +90,7 @@ describe.skipIf(url === undefined)("three replicas on one PostgreSQL schema", { 
     )
       .flat()
       .map((t) => t.id);
-    const deadline = Date.now() + 60_000;
-    while ([...runs.values()].length < ids.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await ran;
     expect(runs.size).toBe(ids.length);
     expect([...runs.values()].filter((n) => n !== 1)).toEqual([]);
     const stats = await nodes[0]!.tasks.getStats({});
@@ -111,13 +113,15 @@ describe.skipIf(url === undefined)("three replicas on one PostgreSQL schema", { 
     expect(held.tasks).toHaveLength(10);
     await a!.p.stop("SIGKILL");
     const finished = new Set<string>();
+    let allFinished!: () => void;
+    const done = new Promise<void>((resolve) => (allFinished = resolve));
     const w = worker(b!.p.url, { concurrency: 8, workerId: "survivor", leaseMs: 30_000 });
     w.register("slow", ({ task }) => {
       finished.add(task.id);
+      if (finished.size === ids.length) allFinished();
     });
     await w.start();
-    const deadline = Date.now() + 60_000;
-    while (finished.size < ids.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await done;
     expect([...finished].sort()).toEqual([...ids].sort());
     for (const t of held.tasks) {
       const { task } = await b!.tasks.getTask({ id: t.task!.id });
@@ -130,10 +134,15 @@ describe.skipIf(url === undefined)("three replicas on one PostgreSQL schema", { 
     const [a, b] = await replicas(2);
     const { task } = await a!.tasks.enqueueTask({ name: "watched", category: "rep" });
     const statuses: TaskStatus[] = [];
+    let opened!: () => void;
+    const firstEvent = new Promise<void>((resolve) => (opened = resolve));
     const watching = (async () => {
-      for await (const res of b!.tasks.watchTask({ id: task!.id })) statuses.push(res.event!.task!.status);
+      for await (const res of b!.tasks.watchTask({ id: task!.id })) {
+        statuses.push(res.event!.task!.status);
+        opened();
+      }
     })();
-    while (statuses.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await firstEvent;
     const { tasks } = await a!.workers.leaseTasks({
       category: "rep",
       workerId: "w",

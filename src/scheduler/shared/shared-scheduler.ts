@@ -41,6 +41,7 @@ import type { LeaseRequest } from "../lease-waiters.js";
 import { listPage } from "../list-page.js";
 import { type ServerLoad, Slots, resolveOverloadLimits } from "../overload.js";
 import type { SchedulerLog, SchedulerOptions } from "../scheduler-core.js";
+import { Retention } from "../retention.js";
 import { type ReadySummary, type Stats, buildStats } from "../stats.js";
 import type { TaskScheduler } from "../task-scheduler.js";
 import { watchCategory, watchTask } from "../watch.js";
@@ -59,7 +60,6 @@ export interface SharedSchedulerOptions extends Omit<SchedulerOptions, "store"> 
 }
 
 const silentLog: SchedulerLog = { error() {}, info() {} };
-const RETENTION_CHECK_MS = 3_600_000;
 
 /** See the module comment. Create with `SharedScheduler.open`. */
 export class SharedScheduler implements TaskScheduler {
@@ -77,9 +77,8 @@ export class SharedScheduler implements TaskScheduler {
   private readonly categories: SharedCategories;
   private readonly workersSeen = new Map<string, Map<string, number>>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly retentionMs: number;
   private recheck: unknown;
-  private retentionTimer: unknown;
+  private readonly retention: Retention;
   private stopping = false;
   private stopped: Promise<void> | undefined;
 
@@ -91,7 +90,7 @@ export class SharedScheduler implements TaskScheduler {
     await categories.load(); // after listening: no change of settings falls between
     s.sweeper.start();
     s.scheduleRecheck(options.sweepEveryMs ?? 1000);
-    s.scheduleRetention();
+    s.retention.start();
     return s;
   }
 
@@ -101,7 +100,12 @@ export class SharedScheduler implements TaskScheduler {
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.random = options.random ?? Math.random;
     this.log = options.log ?? silentLog;
-    this.retentionMs = options.retentionMs ?? 7 * 24 * 3_600_000;
+    this.retention = new Retention({
+      clock: this.clock,
+      retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
+      purge: (ms) => this.purge(ms),
+      log: this.log,
+    });
     const overload = resolveOverloadLimits(options.overload);
     this.pollers = new Slots(overload.maxPollers, "waiting long-polls");
     this.hub = new EventHub(options.maxWatchBuffer ?? 10_000, overload.maxWatchers, options.maxWatchBufferTotal ?? 100_000);
@@ -310,7 +314,7 @@ export class SharedScheduler implements TaskScheduler {
     this.categories.stop();
     this.hub.endAll();
     this.clock.clearTimer(this.recheck);
-    if (this.retentionTimer !== undefined) this.clock.clearTimer(this.retentionTimer);
+    this.retention.stop();
   }
 
   async settled(): Promise<void> {
@@ -434,15 +438,5 @@ export class SharedScheduler implements TaskScheduler {
       this.waiters.wakeAll();
       this.scheduleRecheck(everyMs);
     }, everyMs);
-  }
-
-  private scheduleRetention(): void {
-    if (this.retentionMs <= 0 || this.stopping) return;
-    this.retentionTimer = this.clock.setTimer(() => {
-      this.purge(this.retentionMs)
-        .then((deleted) => deleted > 0 && this.log.info({ deleted }, "retention: purged finished tasks"))
-        .catch((err: unknown) => this.log.error({ err }, "retention purge failed"))
-        .finally(() => this.scheduleRetention());
-    }, RETENTION_CHECK_MS);
   }
 }
