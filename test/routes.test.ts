@@ -103,6 +103,12 @@ describe("TaskService routes", () => {
     expect(await codeOf(workers.leaseTasks({ category: "default", workerId: "w", leaseDuration: durationFromMs(10) }))).toMatchObject({
       field: "lease_duration",
     });
+    expect(await codeOf(workers.leaseTasks({ category: "default", workerId: "w", heldTaskIds: [task!.id] }))).toMatchObject({
+      field: "held_task_ids",
+    });
+    expect(await codeOf(workers.leaseTasks({ category: "default", workerId: "w", reclaim: true, heldTaskIds: ["x"] }))).toMatchObject({
+      field: "held_task_ids[0]",
+    });
     expect(logged).toEqual([]); // domain errors are not logged as unexpected
     expect((await tasks.getStats({})).total).toBe(1n);
   });

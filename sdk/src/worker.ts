@@ -33,7 +33,11 @@
  *
  * When the server is unreachable, the worker retries with exponential backoff and jitter
  * (100 ms doubling to 10 s), logs once when the outage starts and once when it ends, and
- * carries on by itself. Acks are retried until the lease would have run out.
+ * carries on by itself. Acks are retried until the lease would have run out. The lease
+ * call after a failed one reclaims: it lists the tasks this worker holds, and the server
+ * hands back any it leased to this worker in the call whose answer was lost, so they run
+ * now, not after their leases expire (the worker id must be unique to this process; the
+ * default is).
  */
 import { hostname } from "node:os";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -167,6 +171,9 @@ export class Worker<M extends AnyTasks = AnyTasks> {
     const backoff = createBackoff();
     const outage = createOutageReporter(this.deps.log, `leasing tasks of category "${category}" from ${baseUrl}`);
     const taskNames = [...this.handlers.keys()];
+    // After a failed lease call its answer may have been lost with leases committed: the
+    // next call names what this worker holds, and the server hands back the rest at once.
+    let reclaim = false;
     while (this.state === "running") {
       const free = concurrency - this.busy.size;
       if (free <= 0) {
@@ -183,15 +190,18 @@ export class Worker<M extends AnyTasks = AnyTasks> {
             maxTasks: free,
             leaseDuration: durationFromMs(leaseMs),
             wait: durationFromMs(pollWaitMs),
+            ...(reclaim ? { reclaim, heldTaskIds: [...this.unreported].map((r) => r.task.id) } : {}),
           },
           // A long-poll that hangs past its wait (a silent network) is given up and made again.
           { signal: this.poll.signal, timeoutMs: pollWaitMs + 10_000 },
         );
         outage.recovered();
         backoff.reset();
+        reclaim = false;
         for (const leased of tasks) this.run(leased, leasedAt);
       } catch (err) {
         if (this.state !== "running") break;
+        reclaim = true;
         outage.failed(err);
         await sleep(backoff.next(), this.poll.signal);
       }

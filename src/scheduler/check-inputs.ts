@@ -1,6 +1,6 @@
 /** Checks of worker inputs that every scheduler makes before anything changes. */
 import { InvalidArgumentError } from "../task/errors.js";
-import { BOUNDS, checkInt, checkLength, checkName, checkRange } from "../task/validate.js";
+import { BOUNDS, checkId, checkInt, checkLength, checkName, checkRange } from "../task/validate.js";
 import type { HeartbeatInput } from "./inputs.js";
 import type { LeaseRequest } from "./lease-waiters.js";
 
@@ -13,6 +13,10 @@ export function checkLeaseRequest(req: LeaseRequest): void {
   checkInt("max_tasks", req.maxTasks, 1, BOUNDS.maxTasksPerLease);
   checkInt("lease_duration", req.leaseMs, BOUNDS.leaseMinMs, BOUNDS.leaseMaxMs);
   checkInt("wait", req.waitMs, 0, BOUNDS.waitMaxMs);
+  if (req.reclaim === undefined) return;
+  const held = req.reclaim.heldTaskIds;
+  if (held.length > BOUNDS.maxHeldTasks) throw new InvalidArgumentError("held_task_ids", `at most ${BOUNDS.maxHeldTasks}, got ${held.length}`);
+  held.forEach((id, i) => checkId(`held_task_ids[${i}]`, id));
 }
 
 /** Throws InvalidArgumentError naming the first bad field of a heartbeat; returns its progress. */

@@ -15,6 +15,12 @@ export interface LeaseRequest {
   maxTasks: number;
   leaseMs: number;
   waitMs: number;
+  /**
+   * Set when the worker may have missed the answer to its previous lease: the tasks of
+   * this category leased to `workerId` and not among these ids (the ones it holds) are
+   * handed back to it first, under new tokens, without counting another attempt.
+   */
+  reclaim?: { heldTaskIds: readonly string[] } | undefined;
 }
 
 interface Waiter {

@@ -38,6 +38,7 @@ import { SchedulerCore, type SchedulerLog, type SchedulerOptions } from "./sched
 import type { TaskScheduler } from "./task-scheduler.js";
 import { listPage } from "./list-page.js";
 import { checkHeartbeat, checkLeaseRequest } from "./check-inputs.js";
+import { freshLease, lostLeaseTest } from "./reclaim.js";
 import { watchCategory, watchTask } from "./watch.js";
 
 export type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput, LeaseRequest, Stats, CategoryStats, TaskEvent };
@@ -192,6 +193,12 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
     const c = this.category(req.category);
     c.workersSeen.set(req.workerId, this.clock.now());
     const names = req.taskNames && req.taskNames.length > 0 ? new Set(req.taskNames) : undefined;
+    // Only a reclaim awaits here: a plain poll starts waiting in this turn, as it always did.
+    const reclaimed = req.reclaim === undefined ? [] : await this.reclaimLost(req);
+    if (reclaimed.length > 0) {
+      const more = reclaimed.length < req.maxTasks ? this.takeReady(c, names, { ...req, maxTasks: req.maxTasks - reclaimed.length }) : [];
+      return [...reclaimed, ...(await this.commitLeases(more))];
+    }
     let tasks = this.takeReady(c, names, req);
     if (tasks.length === 0 && req.waitMs > 0) {
       const release = this.pollers.take(); // RESOURCE_EXHAUSTED when too many polls wait already
@@ -207,6 +214,27 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
     // The caller left while its lease was being committed: it will never learn the tokens.
     await this.handBack(leased);
     return [];
+  }
+
+  /** Gives a reclaiming worker new leases on the tasks it lost (reclaim.ts), committed. */
+  private async reclaimLost(req: LeaseRequest): Promise<LeasedTask[]> {
+    const lost = lostLeaseTest(req);
+    if (lost === undefined) return [];
+    const now = this.clock.now();
+    const tasks: Task[] = [];
+    for (const task of this.live.values()) {
+      if (tasks.length === req.maxTasks) break;
+      if (!lost(task)) continue;
+      task.lease = freshLease(req, now);
+      this.timers.push(this.deadline(task), { kind: "lease", task, token: task.lease.token });
+      tasks.push(task);
+    }
+    if (tasks.length === 0) return [];
+    this.arm();
+    const leases = tasks.map((task) => ({ task, leaseToken: task.lease!.token, leaseExpiresAt: task.lease!.expiresAt }));
+    // Only the lease changed: no status, no event, as for a heartbeat.
+    await this.writer.write([], tasks);
+    return leases;
   }
 
   /** Extends a lease and records progress; says whether cancel was requested. */

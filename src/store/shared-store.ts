@@ -149,6 +149,8 @@ export interface SharedStore extends Store {
   taskSweepDue(params: TaskSweepDueParams): Promise<Task[]>;
   /** The earliest time a task will become due (as `taskSweepDue` defines it), or undefined if none will. */
   taskNextDueAt(): Promise<number | undefined>;
+  /** Ids of the STARTED tasks of `category` leased to `workerId` (for a reclaiming worker: see reclaim.ts). */
+  taskIdsLeasedTo(params: { category: string; workerId: string }): Promise<string[]>;
   /** Ready and scheduled counts per category with any; ordered by category. */
   taskQueueCounts(): Promise<CategoryQueueCounts[]>;
   /** Starts delivering every replica's committed changes to `listener` until `close`. Call once. */

@@ -37,6 +37,7 @@ export const BOUNDS = {
   errorTypeChars: 256,
   workerIdChars: 128,
   maxTasksPerLease: 1000,
+  maxHeldTasks: 10_000,
   maxBatch: 10_000,
   maxAckBatch: 1000,
   leaseMinMs: 1000,

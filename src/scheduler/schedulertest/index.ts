@@ -9,6 +9,7 @@ import { describeBasics } from "./basics.js";
 import { describeCancel } from "./cancel.js";
 import { describeCategories } from "./categories.js";
 import { describeOrdering } from "./ordering.js";
+import { describeReclaim } from "./reclaim.js";
 import { describeRetries } from "./retries.js";
 import { type OpenScheduler, useSchedulers } from "./setup.js";
 
@@ -20,6 +21,7 @@ export function exerciseScheduler(name: string, open: OpenScheduler): void {
     const ctx = useSchedulers(open);
     describeOrdering(ctx);
     describeRetries(ctx);
+    describeReclaim(ctx);
     describeCancel(ctx);
     describeBasics(ctx);
     describeCategories(ctx);

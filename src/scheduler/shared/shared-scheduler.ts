@@ -13,7 +13,6 @@
  * replica only learns from them when to let its waiting polls look again (shared-categories.ts).
  */
 import { v7 as uuidv7 } from "uuid";
-import { randomUUID } from "node:crypto";
 import { GobqError, InvalidArgumentError, LeaseLostError, TaskNotFoundError, UnavailableError } from "../../task/errors.js";
 import { type CategorySettings, type CategoryUpdate, validateCategoryUpdate } from "../../task/category-settings.js";
 import { newTask } from "../../task/new-task.js";
@@ -38,6 +37,7 @@ import { Counts } from "../counts.js";
 import { EventHub, type Subscription, type TaskEvent } from "../event-hub.js";
 import type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput } from "../inputs.js";
 import type { LeaseRequest } from "../lease-waiters.js";
+import { freshLease, lostLeaseTest } from "../reclaim.js";
 import { listPage } from "../list-page.js";
 import { type ServerLoad, Slots, resolveOverloadLimits } from "../overload.js";
 import type { SchedulerLog, SchedulerOptions } from "../scheduler-core.js";
@@ -238,6 +238,12 @@ export class SharedScheduler implements TaskScheduler {
     seen.set(req.workerId, this.clock.now());
     this.workersSeen.set(req.category, seen);
     const names = req.taskNames && req.taskNames.length > 0 ? req.taskNames : undefined;
+    // Only a reclaim awaits here: a plain poll starts waiting in this turn, as it always did.
+    const reclaimed = req.reclaim === undefined ? [] : await this.reclaimLost(req);
+    if (reclaimed.length > 0) {
+      const more = reclaimed.length < req.maxTasks ? await this.leaseNow({ ...req, maxTasks: req.maxTasks - reclaimed.length }, names) : [];
+      return this.leased([...reclaimed, ...more], signal);
+    }
     let tasks: Task[];
     if (req.waitMs === 0) {
       tasks = await this.leaseNow(req, names);
@@ -348,6 +354,28 @@ export class SharedScheduler implements TaskScheduler {
     return results;
   }
 
+  /** Gives a reclaiming worker new leases on the tasks it lost (reclaim.ts), committed. */
+  private async reclaimLost(req: LeaseRequest): Promise<Task[]> {
+    const lost = lostLeaseTest(req);
+    if (lost === undefined || this.stopping) return [];
+    const held = new Set(req.reclaim!.heldTaskIds.map((id) => id.toLowerCase()));
+    const ids = await this.run(() => this.store.taskIdsLeasedTo({ category: req.category, workerId: req.workerId }));
+    const candidates = ids.filter((id) => !held.has(id)).slice(0, req.maxTasks);
+    if (candidates.length === 0) return [];
+    const now = this.clock.now();
+    // Checked again under the lock: the lease may have ended since the ids were read.
+    const edits = candidates.map((id) => ({
+      id,
+      change: (task: Task) => {
+        if (!lost(task)) return false;
+        task.lease = freshLease(req, now);
+        return true;
+      },
+    }));
+    const outcomes = await this.run(() => this.store.taskModifyMany({ now, edits }));
+    return outcomes.flatMap((o) => (o !== undefined && "task" in o && o.value === true ? [o.task] : []));
+  }
+
   /** Claims ready tasks for one poll in the store. */
   private leaseNow(req: LeaseRequest, names: readonly string[] | undefined): Promise<Task[]> {
     if (this.stopping) return Promise.resolve([]);
@@ -358,10 +386,7 @@ export class SharedScheduler implements TaskScheduler {
         names,
         limit: req.maxTasks,
         now,
-        start: (task) => {
-          const lease = { workerId: req.workerId, token: randomUUID(), expiresAt: now + req.leaseMs, durationMs: req.leaseMs };
-          transition.startAttempt(task, lease, now);
-        },
+        start: (task) => transition.startAttempt(task, freshLease(req, now), now),
         onHeld: (held) => this.categories.held(req.category, held),
       }),
     );

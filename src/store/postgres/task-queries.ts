@@ -89,6 +89,15 @@ export async function selectNextDueAt(db: Queryable, names: SchemaNames): Promis
 }
 
 /** Ready and scheduled counts per category that has any, ordered by category. */
+/** See SharedStore.taskIdsLeasedTo. */
+export async function selectIdsLeasedTo(db: Queryable, names: SchemaNames, category: string, workerId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM ${names.tasks} WHERE status = 'started' AND category = $1 AND lease_worker_id = $2`,
+    [category, workerId],
+  );
+  return rows.map((row) => row.id);
+}
+
 export async function selectQueueCounts(db: Queryable, names: SchemaNames): Promise<CategoryQueueCounts[]> {
   const ready = "status = 'pending' AND ready_seq IS NOT NULL";
   const { rows } = await db.query<{ category: string; r0: number; r1: number; r2: number; r3: number; oldest: number | null; scheduled: number }>(

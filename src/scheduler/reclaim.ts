@@ -1,0 +1,24 @@
+/**
+ * Leases whose answer a worker never received. A LeaseTasks answer can be lost after its
+ * leases were committed (the server crashed before replying, the connection broke): the
+ * tasks then sit STARTED until their leases run out, and with no retries left they fail
+ * without ever having run. A worker whose lease call failed says so on its next one
+ * (`reclaim`, with the ids it holds); both schedulers then hand it back what it was leased
+ * and does not hold, under new tokens — so an answer that did arrive elsewhere cannot be
+ * acted on twice — and without counting another attempt: the lost one never ran.
+ */
+import { randomUUID } from "node:crypto";
+import type { Lease, Task } from "../task/task.js";
+import type { LeaseRequest } from "./lease-waiters.js";
+
+/** Tells which tasks the reclaiming worker of `req` lost; undefined if `req` does not reclaim. */
+export function lostLeaseTest(req: LeaseRequest): ((task: Task) => boolean) | undefined {
+  if (req.reclaim === undefined) return undefined;
+  const held = new Set(req.reclaim.heldTaskIds.map((id) => id.toLowerCase()));
+  return (task) => task.status === "started" && task.lease?.workerId === req.workerId && task.category === req.category && !held.has(task.id);
+}
+
+/** A new lease for the worker of `req`, starting `now`. */
+export function freshLease(req: LeaseRequest, now: number): Lease {
+  return { workerId: req.workerId, token: randomUUID(), expiresAt: now + req.leaseMs, durationMs: req.leaseMs };
+}
