@@ -4,40 +4,47 @@
  * Exact order: the next task for a worker is the head with the highest priority and, among
  * those, the lowest `readySeq` — over only the names that worker handles. Splitting by name
  * keeps that a look at a few heads instead of a scan past tasks the worker cannot run.
- * Removal (cancel) is lazy: a head that is no longer ready is dropped when met.
+ *
+ * A task waiting here is held only as its compact record (queued-record.ts, packed-fifo.ts),
+ * not as a Task object: `push` takes the task in, `take` gives back fresh Task objects, and
+ * `remove` (cancel) takes one out by its readySeq.
  */
 import { priorityRank, TASK_PRIORITIES, type Task } from "../task/task.js";
-import { Deque } from "./deque.js";
-
-function isReady(task: Task): boolean {
-  return task.status === "pending" && task.readySeq !== undefined;
-}
+import { PackedFifo } from "./packed-fifo.js";
+import { packQueued, readyAtOf, unpackQueued } from "./queued-record.js";
 
 /** The ready FIFOs of one category. */
 export class ReadyQueue {
-  private readonly byName = new Map<string, Deque<Task>[]>();
+  private readonly byName = new Map<string, PackedFifo[]>();
   /** Ready tasks per priority rank, kept exact as tasks come and go. */
   readonly countByRank = [0, 0, 0, 0];
+
+  constructor(private readonly category: string) {}
 
   get size(): number {
     return this.countByRank[0]! + this.countByRank[1]! + this.countByRank[2]! + this.countByRank[3]!;
   }
 
-  /** Appends a task that just became ready (its readySeq is the highest so far). */
+  /** Appends a ready PENDING task of this category (its readySeq is the highest so far). */
   push(task: Task): void {
     let lanes = this.byName.get(task.name);
     if (lanes === undefined) {
-      lanes = TASK_PRIORITIES.map(() => new Deque<Task>());
+      lanes = TASK_PRIORITIES.map(() => new PackedFifo());
       this.byName.set(task.name, lanes);
     }
     const rank = priorityRank(task.priority);
-    lanes[rank]!.push(task);
+    lanes[rank]!.push(task.readySeq!, packQueued(task));
     this.countByRank[rank]! += 1;
   }
 
-  /** Accounts for a ready task leaving without being taken (cancelled); its entry is dropped lazily. */
-  forget(task: Task): void {
-    this.countByRank[priorityRank(task.priority)]! -= 1;
+  /** Takes out a task that waits here (cancelled); false if it is no longer here (leased meanwhile). */
+  remove(task: Task): boolean {
+    const rank = priorityRank(task.priority);
+    const lane = this.byName.get(task.name)?.[rank];
+    if (lane === undefined || task.readySeq === undefined || !lane.remove(task.readySeq)) return false;
+    this.countByRank[rank]! -= 1;
+    this.dropIfEmpty(task.name);
+    return true;
   }
 
   /**
@@ -53,26 +60,24 @@ export class ReadyQueue {
         rank--;
         continue;
       }
-      let best: Deque<Task> | undefined;
+      let best: [string, PackedFifo] | undefined;
       let bestSeq = Infinity;
-      for (const lanes of lanesList) {
-        const lane = lanes[rank]!;
-        let head = lane.peek();
-        while (head !== undefined && !isReady(head)) {
-          lane.shift();
-          head = lane.peek();
-        }
-        if (head !== undefined && head.readySeq! < bestSeq) {
-          best = lane;
-          bestSeq = head.readySeq!;
+      for (const [name, lanes] of lanesList) {
+        const seq = lanes[rank]!.peekSeq();
+        if (seq !== undefined && seq < bestSeq) {
+          best = [name, lanes[rank]!];
+          bestSeq = seq;
         }
       }
       if (best === undefined) {
         rank--;
         continue;
       }
-      out.push(best.shift()!);
+      const [name, lane] = best;
+      const place = { category: this.category, name, priority: TASK_PRIORITIES[rank]!, readySeq: bestSeq };
+      out.push(unpackQueued(lane.shift()!, place));
       this.countByRank[rank]! -= 1;
+      if (lane.length === 0) this.dropIfEmpty(name);
     }
     return out;
   }
@@ -82,23 +87,26 @@ export class ReadyQueue {
     let oldest: number | undefined;
     for (const lanes of this.byName.values()) {
       for (const lane of lanes) {
-        let head = lane.peek();
-        while (head !== undefined && !isReady(head)) {
-          lane.shift();
-          head = lane.peek();
-        }
-        if (head?.readyAt !== undefined && (oldest === undefined || head.readyAt < oldest)) oldest = head.readyAt;
+        const head = lane.peek();
+        const at = head === undefined ? undefined : readyAtOf(head);
+        if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
       }
     }
     return oldest;
   }
 
-  private lanesFor(names: ReadonlySet<string> | undefined): Deque<Task>[][] {
-    if (names === undefined) return [...this.byName.values()];
-    const out: Deque<Task>[][] = [];
+  /** A name none of whose lanes holds a task is forgotten, so names used once do not add up. */
+  private dropIfEmpty(name: string): void {
+    const lanes = this.byName.get(name);
+    if (lanes !== undefined && lanes.every((lane) => lane.length === 0)) this.byName.delete(name);
+  }
+
+  private lanesFor(names: ReadonlySet<string> | undefined): Array<[string, PackedFifo[]]> {
+    if (names === undefined) return [...this.byName];
+    const out: Array<[string, PackedFifo[]]> = [];
     for (const name of names) {
       const lanes = this.byName.get(name);
-      if (lanes !== undefined) out.push(lanes);
+      if (lanes !== undefined) out.push([name, lanes]);
     }
     return out;
   }

@@ -76,6 +76,11 @@ export abstract class SchedulerCore {
   protected readonly overload: OverloadLimits;
   /** LeaseTasks long-polls waiting now, in all categories. */
   protected readonly pollers: Slots;
+  /**
+   * Unfinished tasks as Task objects, by id — except ready tasks waiting in a ready queue,
+   * which are held there only in compact form and are read from the store by id (see
+   * `unqueue`): a million queued tasks would cost ~500 bytes each here.
+   */
   protected readonly live = new Map<string, Task>();
   protected readonly categories = new Map<string, Category>();
   protected readonly timers = new TimerHeap<TimerEntry>();
@@ -176,7 +181,7 @@ export abstract class SchedulerCore {
   protected category(name: string): Category {
     let c = this.categories.get(name);
     if (c === undefined) {
-      c = { ready: new ReadyQueue(), waiters: new LeaseWaiters(), workersSeen: new Map() };
+      c = { ready: new ReadyQueue(name), waiters: new LeaseWaiters(), workersSeen: new Map() };
       this.categories.set(name, c);
     }
     return c;
@@ -193,16 +198,33 @@ export abstract class SchedulerCore {
     this.awaitingCommit.add(task);
   }
 
-  /** After their commit: queues the tasks still ready and hands them to waiting long-polls. */
+  /**
+   * After their commit: queues the tasks still ready and hands them to waiting long-polls.
+   * A queued task leaves `live`: its queue holds it, the store has it exactly as it is.
+   */
   protected pushReady(tasks: readonly Task[]): void {
     const touched = new Set<string>();
     for (const t of tasks) {
       if (!this.awaitingCommit.delete(t)) continue;
       if (t.status !== "pending" || t.readySeq === undefined) continue; // cancelled meanwhile
       this.category(t.category).ready.push(t);
+      if (this.live.get(t.id) === t) this.live.delete(t.id);
       touched.add(t.category);
     }
     for (const category of touched) this.dispatch(category);
+  }
+
+  /**
+   * A ready task read from the store, taken out of its ready queue and made live, so that
+   * it can be changed (cancel). Undefined if it no longer waits there: it was leased or
+   * cancelled while it was being read.
+   */
+  protected unqueue(stored: Task): Task | undefined {
+    if (stored.status !== "pending" || stored.readySeq === undefined || this.live.has(stored.id)) return undefined;
+    this.assertChangesAllowed(); // taken out, it must be cancelled: nothing else would queue it again
+    if (!this.categories.get(stored.category)?.ready.remove(stored)) return undefined;
+    this.live.set(stored.id, stored);
+    return stored;
   }
 
   /** Takes ready tasks and starts their attempts in memory (committed by the caller). */
@@ -212,6 +234,7 @@ export abstract class SchedulerCore {
     this.gate.started(req.category, tasks.length);
     const now = this.clock.now();
     for (const task of tasks) {
+      this.live.set(task.id, task);
       const lease = { workerId: req.workerId, token: randomUUID(), expiresAt: now + req.leaseMs, durationMs: req.leaseMs };
       transition.startAttempt(task, lease, now);
       this.counts.move(task.category, "pending", "started");
@@ -320,13 +343,15 @@ export abstract class SchedulerCore {
     for (;;) {
       const page = await this.store.taskListUnfinished({ afterId, limit: 10_000 });
       for (const task of page) {
+        if (task.status === "pending" && task.readySeq !== undefined) {
+          ready.push(task); // held by its ready queue, not by `live`
+          continue;
+        }
         this.live.set(task.id, task);
         if (task.status === "started" && task.lease) {
           this.timers.push(this.deadline(task), { kind: "lease", task, token: task.lease.token });
         } else if (task.status === "retry") {
           this.timers.push(task.nextAttemptAt ?? 0, { kind: "ready", task });
-        } else if (task.status === "pending" && task.readySeq !== undefined) {
-          ready.push(task);
         } else if (task.status === "pending") {
           this.timers.push(task.runAt ?? task.createdAt, { kind: "ready", task });
         }
@@ -336,7 +361,8 @@ export abstract class SchedulerCore {
     }
     ready.sort((a, b) => a.readySeq! - b.readySeq!);
     for (const task of ready) this.category(task.category).ready.push(task);
-    if (this.live.size > 0) this.log.info({ unfinished: this.live.size, ready: ready.length }, "queues rebuilt from the store");
+    const unfinished = this.live.size + ready.length;
+    if (unfinished > 0) this.log.info({ unfinished, ready: ready.length }, "queues rebuilt from the store");
     this.arm();
   }
 }

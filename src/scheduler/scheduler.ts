@@ -10,7 +10,8 @@
  * tasks are taken (category-gate.ts), from settings loaded at start and kept on each change.
  *
  * Invariants: a task is in `live` while unfinished or while its final state is not yet
- * committed; a PENDING task with a readySeq is in its category's ReadyQueue exactly once.
+ * committed, except while it waits in its category's ReadyQueue, which then holds it alone;
+ * a committed PENDING task with a readySeq is in that ReadyQueue exactly once.
  */
 import { v7 as uuidv7 } from "uuid";
 import { InvalidArgumentError, TaskNotFoundError, UnavailableError } from "../task/errors.js";
@@ -91,14 +92,13 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
    */
   async cancel(id: string): Promise<{ task: Task; cancelled: boolean }> {
     const task = await this.get(id);
-    const live = this.live.get(task.id);
+    const live = this.live.get(task.id) ?? this.unqueue(task);
     if (live === undefined || isFinal(live.status)) return { task, cancelled: false };
     this.assertChangesAllowed();
     if (live.status === "started") {
       if (live.cancelRequested) return { task: live, cancelled: false };
       transition.requestCancel(live);
     } else {
-      if (live.readySeq !== undefined && !this.awaitingCommit.has(live)) this.category(live.category).ready.forget(live);
       const from = live.status;
       transition.cancelQueued(live, this.clock.now());
       this.counts.move(live.category, from, live.status);
