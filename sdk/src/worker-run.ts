@@ -89,13 +89,21 @@ export class TaskRun {
     this.done = new Promise((resolve) => (this.markDone = resolve));
   }
 
-  /** Starts heartbeats and the timeout, then calls the handler. */
+  /**
+   * Keeps the lease while the task waits for a slot (leased ahead): heartbeats, and the
+   * timeout, which the server counts from the lease.
+   */
+  hold(): void {
+    this.armTimeout();
+    this.scheduleBeat();
+  }
+
+  /** Starts heartbeats and the timeout, then calls the handler — unless the run ended while it waited. */
   start(): void {
     this.started = true;
-    const { timeoutMs } = this.task;
-    if (timeoutMs !== undefined) {
-      this.timeoutTimer = setTimeout(() => this.timeOut(), Math.max(0, this.leasedAt + timeoutMs - Date.now()));
-    }
+    if (this.ended) return this.markSettled(); // its lease was lost, or it timed out, while it waited
+    if (this.abortedWith) return this.settle({ error: this.abortedWith }); // cancelled while it waited
+    this.armTimeout();
     const run = this;
     const ctx = {
       task: this.task,
@@ -121,6 +129,12 @@ export class TaskRun {
       (value) => this.settle({ value }),
       (error: unknown) => this.settle({ error }),
     );
+  }
+
+  private armTimeout(): void {
+    const { timeoutMs } = this.task;
+    if (timeoutMs === undefined || this.timeoutTimer !== undefined) return;
+    this.timeoutTimer = setTimeout(() => this.timeOut(), Math.max(0, this.leasedAt + timeoutMs - Date.now()));
   }
 
   /** The handler's AbortSignal, aborted already if the run was. */
@@ -158,6 +172,7 @@ export class TaskRun {
     if (this.abortedWith) return;
     this.abortedWith = new TaskAbortedError(reason, message);
     this.controller?.abort(this.abortedWith);
+    if (!this.started) return; // waiting for a slot: no handler to hold one
     // A handler that ignores its signal still holds a slot: say so once, so it can be fixed.
     const check = setTimeout(() => {
       this.deps.log.warn(

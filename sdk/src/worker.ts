@@ -65,6 +65,9 @@ export interface StopOptions {
 
 type State = "new" | "running" | "stopping" | "stopped";
 
+/** The server leases at most this many tasks per call. */
+const MAX_TASKS_PER_LEASE = 1000;
+
 /** Leases and runs the tasks of one category; `M` maps task names to their types, as for TaskClient. */
 export class Worker<M extends AnyTasks = AnyTasks> {
   /** How this worker appears in leases and stats. */
@@ -76,6 +79,8 @@ export class Worker<M extends AnyTasks = AnyTasks> {
   private readonly handlers = new Map<string, TaskHandler>();
   /** Runs whose handler has not returned: each holds a slot. */
   private readonly busy = new Set<TaskRun>();
+  /** Runs leased ahead (`prefetch`), in the order leased, waiting for a slot. */
+  private readonly waiting: TaskRun[] = [];
   /** Runs whose outcome is not reported yet. */
   private readonly unreported = new Set<TaskRun>();
   private readonly warnedBlocking = new Set<string>();
@@ -156,6 +161,8 @@ export class Worker<M extends AnyTasks = AnyTasks> {
     this.poll.abort();
     this.wake?.();
     if (wasRunning) await this.loop;
+    // Tasks leased ahead have not started: they go back at once, for other workers.
+    for (const run of this.waiting.splice(0)) run.handBack();
     const runs = [...this.unreported];
     const allDone = Promise.all(runs.map((r) => r.done));
     const grace = new AbortController();
@@ -167,7 +174,7 @@ export class Worker<M extends AnyTasks = AnyTasks> {
   }
 
   private async leaseLoop(): Promise<void> {
-    const { category, concurrency, leaseMs, pollWaitMs, baseUrl } = this.options;
+    const { category, concurrency, prefetch, leaseMs, pollWaitMs, baseUrl } = this.options;
     const backoff = createBackoff();
     const outage = createOutageReporter(this.deps.log, `leasing tasks of category "${category}" from ${baseUrl}`);
     const taskNames = [...this.handlers.keys()];
@@ -175,7 +182,7 @@ export class Worker<M extends AnyTasks = AnyTasks> {
     // next call names what this worker holds, and the server hands back the rest at once.
     let reclaim = false;
     while (this.state === "running") {
-      const free = concurrency - this.busy.size;
+      const free = Math.min(concurrency + prefetch - this.busy.size - this.waiting.length, MAX_TASKS_PER_LEASE);
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
@@ -210,16 +217,27 @@ export class Worker<M extends AnyTasks = AnyTasks> {
 
   private run(leased: WireLeasedTask, leasedAt: number): void {
     const run = new TaskRun(leased, this.handlers.get(leased.task.name) ?? this.unknownName, this.deps, leasedAt);
-    this.busy.add(run);
     this.unreported.add(run);
-    void run.settled.then(() => {
-      this.busy.delete(run);
-      this.wake?.();
-    });
     void run.done.then(() => this.unreported.delete(run));
     // Leased as stop() began (the answer crossed the abort): give it straight back.
     if (this.state !== "running") run.handBack();
-    else run.start();
+    else if (this.busy.size < this.options.concurrency) this.begin(run);
+    else {
+      this.waiting.push(run);
+      run.hold();
+    }
+  }
+
+  /** Runs the handler in a free slot; when it returns, the next waiting run takes the slot. */
+  private begin(run: TaskRun): void {
+    this.busy.add(run);
+    void run.settled.then(() => {
+      this.busy.delete(run);
+      const next = this.state === "running" ? this.waiting.shift() : undefined;
+      if (next) this.begin(next);
+      this.wake?.();
+    });
+    run.start();
   }
 
   /** The server leased a name this worker did not ask for: fail it rather than drop it. */
