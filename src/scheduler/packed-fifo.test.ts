@@ -1,15 +1,17 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { PackedFifo } from "./packed-fifo.js";
+import { type FifoRecord, PackedFifo } from "./packed-fifo.js";
 
 describe("PackedFifo", () => {
   it("gives records back in order across chunks, skipping removed ones", () => {
     const fifo = new PackedFifo();
-    const expected: Array<[number, string]> = [];
-    // Sizes from empty to bigger than a chunk, and text that is not ASCII.
+    const expected: Array<[number, FifoRecord]> = [];
+    // Sizes from empty to bigger than a chunk, text that is not ASCII, ids that are not UUIDs.
     for (let seq = 1; seq <= 10_000; seq++) {
       const text = seq % 997 === 0 ? "é".repeat(200_000) : `${seq}:${"ü☕x".repeat(seq % 7)}`;
-      fifo.push(seq * 2, text);
-      expected.push([seq * 2, text]);
+      const id = seq % 101 === 0 ? `not-a-uuid-${seq}-ü` : randomUUID();
+      fifo.push(seq * 2, id, text);
+      expected.push([seq * 2, { id, text }]);
     }
     for (const seq of [2, 4, 3000, 6000, 20_000, 9_994]) {
       const i = expected.findIndex(([s]) => s === seq);
@@ -19,7 +21,7 @@ describe("PackedFifo", () => {
     expect(fifo.remove(4)).toBe(false); // already removed
     expect(fifo.remove(5)).toBe(false); // never pushed
     expect(fifo.length).toBe(expected.length);
-    const out: Array<[number, string]> = [];
+    const out: Array<[number, FifoRecord]> = [];
     for (let seq = fifo.peekSeq(); seq !== undefined; seq = fifo.peekSeq()) out.push([seq, fifo.shift()!]);
     expect(out).toEqual(expected);
     expect(fifo.length).toBe(0);
@@ -32,11 +34,11 @@ describe("PackedFifo", () => {
     const out: string[] = [];
     let seq = 0;
     for (let round = 0; round < 50; round++) {
-      for (let i = 0; i < round; i++) fifo.push(++seq, `r${seq}`);
+      for (let i = 0; i < round; i++) fifo.push(++seq, randomUUID(), `r${seq}`);
       if (round % 3 === 0) fifo.remove(seq);
-      while (fifo.length > round / 2) out.push(fifo.shift()!);
+      while (fifo.length > round / 2) out.push(fifo.shift()!.text);
     }
-    while (fifo.length > 0) out.push(fifo.shift()!);
+    while (fifo.length > 0) out.push(fifo.shift()!.text);
     const numbers = out.map((t) => Number(t.slice(1)));
     expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
     expect(new Set(numbers).size).toBe(numbers.length);

@@ -1,10 +1,11 @@
 /**
- * A FIFO of text records ordered by an increasing number (a task's readySeq), packed into
- * byte chunks outside the JS heap.
+ * A FIFO of records — an id and a text — ordered by an increasing number (a task's
+ * readySeq), packed into byte chunks outside the JS heap.
  *
  * A million queued tasks as JS objects cost ~500 bytes each on the heap, and V8 lets the
  * heap grow well past what is live before it collects. Packed here a queued task costs its
- * record's bytes plus 13 bytes of bookkeeping, in memory the garbage collector never scans.
+ * text's bytes, 16 for its id (a UUID as its bytes, not 36 characters) and 13 of
+ * bookkeeping, in memory the garbage collector never scans.
  *
  * Records leave from the head (`shift`), or from anywhere by their number (`remove`, for a
  * cancel): a removed record is marked and skipped, and its bytes go with its chunk once
@@ -19,11 +20,23 @@ const FIRST_BYTES = 1024;
 /** A chunk stops taking records past this many bytes (a bigger record gets a chunk of its own size). */
 const MAX_BYTES = 256 * 1024;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// flags of a record
+const REMOVED = 1;
+/** The id is not a lowercase UUID: its UTF-8 bytes follow a length byte instead. */
+const TEXT_ID = 2;
+
+/** One record as it went in. */
+export interface FifoRecord {
+  id: string;
+  text: string;
+}
+
 class Chunk {
   readonly seqs: Float64Array;
   /** ends[i]: where record i's bytes end; record i starts where record i - 1 ends. */
   readonly ends: Uint32Array;
-  readonly removed: Uint8Array;
+  readonly flags: Uint8Array;
   bytes: Buffer;
   count = 0;
   head = 0;
@@ -31,7 +44,7 @@ class Chunk {
   constructor(capacity: number, bytes: number) {
     this.seqs = new Float64Array(capacity);
     this.ends = new Uint32Array(capacity);
-    this.removed = new Uint8Array(capacity);
+    this.flags = new Uint8Array(capacity);
     this.bytes = Buffer.allocUnsafeSlow(bytes);
   }
 
@@ -45,26 +58,48 @@ class Chunk {
     return this.count < this.seqs.length && this.used + length <= MAX_BYTES;
   }
 
-  append(seq: number, record: string, length: number): void {
+  append(seq: number, id: string, uuid: boolean, text: string, length: number): void {
     const at = this.used;
     if (at + length > this.bytes.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(at + length, Math.min(this.bytes.length * 2, MAX_BYTES)));
       this.bytes.copy(grown, 0, 0, at);
       this.bytes = grown;
     }
-    this.bytes.write(record, at, length, "utf8");
+    let textAt: number;
+    if (uuid) {
+      // Five hex runs between the dashes, 4 + 2 + 2 + 2 + 6 bytes.
+      this.bytes.write(id.slice(0, 8), at, "hex");
+      this.bytes.write(id.slice(9, 13), at + 4, "hex");
+      this.bytes.write(id.slice(14, 18), at + 6, "hex");
+      this.bytes.write(id.slice(19, 23), at + 8, "hex");
+      this.bytes.write(id.slice(24), at + 10, "hex");
+      textAt = at + 16;
+    } else {
+      this.flags[this.count] = TEXT_ID;
+      this.bytes[at] = this.bytes.write(id, at + 1, "utf8");
+      textAt = at + 1 + this.bytes[at]!;
+    }
+    this.bytes.write(text, textAt, "utf8");
     this.seqs[this.count] = seq;
     this.ends[this.count] = at + length;
     this.count++;
   }
 
-  text(i: number): string {
-    return this.bytes.toString("utf8", i === 0 ? 0 : this.ends[i - 1]!, this.ends[i]!);
+  record(i: number): FifoRecord {
+    const at = i === 0 ? 0 : this.ends[i - 1]!;
+    const end = this.ends[i]!;
+    if ((this.flags[i]! & TEXT_ID) !== 0) {
+      const idEnd = at + 1 + this.bytes[at]!;
+      return { id: this.bytes.toString("utf8", at + 1, idEnd), text: this.bytes.toString("utf8", idEnd, end) };
+    }
+    const hex = this.bytes.toString("hex", at, at + 16);
+    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return { id, text: this.bytes.toString("utf8", at + 16, end) };
   }
 
   /** Moves `head` past removed records; whether a record remains. */
   skipRemoved(): boolean {
-    while (this.head < this.count && this.removed[this.head] === 1) this.head++;
+    while (this.head < this.count && (this.flags[this.head]! & REMOVED) !== 0) this.head++;
     return this.head < this.count;
   }
 
@@ -95,16 +130,22 @@ export class PackedFifo {
     return this.count;
   }
 
-  /** Appends a record; `seq` must be higher than any pushed before. */
-  push(seq: number, record: string): void {
-    const length = Buffer.byteLength(record, "utf8");
+  /**
+   * Appends a record; `seq` must be higher than any pushed before. An id is a UUID in
+   * gobq; any other (at most 255 bytes) is kept as text.
+   */
+  push(seq: number, id: string, text: string): void {
+    const uuid = UUID.test(id);
+    const idLength = uuid ? 16 : 1 + Buffer.byteLength(id, "utf8");
+    if (idLength > 256) throw new RangeError(`record id longer than 255 bytes: ${id.slice(0, 40)}…`);
+    const length = idLength + Buffer.byteLength(text, "utf8");
     let tail = this.chunks[this.chunks.length - 1];
     if (tail === undefined || !tail.fits(length)) {
       tail = new Chunk(this.nextCapacity, Math.max(length, FIRST_BYTES));
       this.nextCapacity = Math.min(this.nextCapacity * 2, MAX_RECORDS);
       this.chunks.push(tail);
     }
-    tail.append(seq, record, length);
+    tail.append(seq, id, uuid, text, length);
     this.count++;
   }
 
@@ -114,21 +155,21 @@ export class PackedFifo {
     return c === undefined ? undefined : c.seqs[c.head];
   }
 
-  /** The head record's text, or undefined when empty. */
-  peek(): string | undefined {
+  /** The head record, or undefined when empty. */
+  peek(): FifoRecord | undefined {
     const c = this.headChunk();
-    return c === undefined ? undefined : c.text(c.head);
+    return c === undefined ? undefined : c.record(c.head);
   }
 
-  /** Removes and returns the head record's text. */
-  shift(): string | undefined {
+  /** Removes and returns the head record. */
+  shift(): FifoRecord | undefined {
     const c = this.headChunk();
     if (c === undefined) return undefined;
-    const text = c.text(c.head);
+    const record = c.record(c.head);
     c.head++;
     this.count--;
     this.dropSpent();
-    return text;
+    return record;
   }
 
   /** Removes the record numbered `seq` if it is still here; says whether it was. */
@@ -143,8 +184,8 @@ export class PackedFifo {
     }
     const c = this.chunks[lo];
     const i = c === undefined ? -1 : c.find(seq);
-    if (c === undefined || i < 0 || c.removed[i] === 1) return false;
-    c.removed[i] = 1;
+    if (c === undefined || i < 0 || (c.flags[i]! & REMOVED) !== 0) return false;
+    c.flags[i]! |= REMOVED;
     this.count--;
     this.dropSpent();
     return true;

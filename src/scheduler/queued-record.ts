@@ -2,13 +2,13 @@
  * The compact text of a ready task while it waits in its ready queue (packed-fifo.ts).
  *
  * What the queue knows already is left out: the category, name and priority (its lane),
- * the status (PENDING) and the readySeq (the record's number). The rest is one JSON array,
- * the fields nearly every queued task has first and the rarely set ones last, in an object
- * that JSON.stringify writes without its undefined fields:
+ * the status (PENDING), the readySeq (the record's number) and the id (packed beside the
+ * text). The rest is one JSON array, the fields nearly every queued task has first and the
+ * rarely set ones last, in an object that JSON.stringify writes without its undefined fields:
  *
- *   [id, args, kwargs, maxRetries, retryCount, attempt, createdAt, readyAt - createdAt, seq, rare?]
+ *   [args, kwargs, maxRetries, retryCount, attempt, createdAt, readyAt - createdAt, seq, rare?]
  *
- * `unpackQueued(packQueued(t), …)` gives back a task equal to `t` field by field.
+ * `unpackQueued(task.id, packQueued(task), …)` gives back a task equal to `task` field by field.
  */
 import type { JsonObject, JsonValue, Lease, RetryPolicy, Task, TaskError, TaskPriority } from "../task/task.js";
 
@@ -30,7 +30,7 @@ interface Rare {
   lease?: Lease;
 }
 
-type Record = [string, JsonValue[], JsonObject, number, number, number, number, number | null, number, Rare?];
+type Record = [JsonValue[], JsonObject, number, number, number, number, number | null, number, Rare?];
 
 /** What the ready queue knows of a record: where it waits. */
 export interface QueuedPlace {
@@ -40,9 +40,34 @@ export interface QueuedPlace {
   readySeq: number;
 }
 
-/** The record of a ready PENDING task; see the module comment. */
+/** The text of a ready PENDING task's record; see the module comment. */
 export function packQueued(task: Task): string {
-  const rare: Rare = {
+  const record: Record = [
+    task.args,
+    task.kwargs,
+    task.maxRetries,
+    task.retryCount,
+    task.attempt,
+    task.createdAt,
+    task.readyAt === undefined ? null : task.readyAt - task.createdAt,
+    task.seq,
+  ];
+  if (hasRare(task)) record.push(rareOf(task));
+  return JSON.stringify(record);
+}
+
+// The test is spelled out, not a loop over `rareOf(task)`: this runs for every enqueued task.
+function hasRare(t: Task): boolean {
+  return (
+    t.result !== undefined || t.error !== undefined || t.retryPolicy !== undefined || t.progress !== 0 ||
+    t.progressMessage !== "" || t.startedAt !== undefined || t.completedAt !== undefined || t.runAt !== undefined ||
+    t.nextAttemptAt !== undefined || t.timeoutMs !== undefined || t.idempotencyKey !== undefined ||
+    t.cancelRequested || t.lease !== undefined
+  );
+}
+
+function rareOf(task: Task): Rare {
+  return {
     result: task.result,
     error: task.error,
     retryPolicy: task.retryPolicy,
@@ -57,24 +82,11 @@ export function packQueued(task: Task): string {
     cancelRequested: task.cancelRequested ? true : undefined,
     lease: task.lease,
   };
-  const record: Record = [
-    task.id,
-    task.args,
-    task.kwargs,
-    task.maxRetries,
-    task.retryCount,
-    task.attempt,
-    task.createdAt,
-    task.readyAt === undefined ? null : task.readyAt - task.createdAt,
-    task.seq,
-  ];
-  if (hasAny(rare)) record.push(rare);
-  return JSON.stringify(record);
 }
 
 /** The task a record holds, as it was packed. */
-export function unpackQueued(text: string, place: QueuedPlace): Task {
-  const [id, args, kwargs, maxRetries, retryCount, attempt, createdAt, readyDelta, seq, rare = {}] = JSON.parse(text) as Record;
+export function unpackQueued(id: string, text: string, place: QueuedPlace): Task {
+  const [args, kwargs, maxRetries, retryCount, attempt, createdAt, readyDelta, seq, rare = {}] = JSON.parse(text) as Record;
   return {
     id,
     name: place.name,
@@ -109,10 +121,5 @@ export function unpackQueued(text: string, place: QueuedPlace): Task {
 /** When the task of a record became ready, without building the task. */
 export function readyAtOf(text: string): number | undefined {
   const record = JSON.parse(text) as Record;
-  return record[7] === null ? undefined : record[6] + record[7];
-}
-
-function hasAny(rare: Rare): boolean {
-  for (const key in rare) if (rare[key as keyof Rare] !== undefined) return true;
-  return false;
+  return record[6] === null ? undefined : record[5] + record[6];
 }

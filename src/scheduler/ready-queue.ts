@@ -33,7 +33,7 @@ export class ReadyQueue {
       this.byName.set(task.name, lanes);
     }
     const rank = priorityRank(task.priority);
-    lanes[rank]!.push(task.readySeq!, packQueued(task));
+    lanes[rank]!.push(task.readySeq!, task.id, packQueued(task));
     this.countByRank[rank]! += 1;
   }
 
@@ -75,7 +75,8 @@ export class ReadyQueue {
       }
       const [name, lane] = best;
       const place = { category: this.category, name, priority: TASK_PRIORITIES[rank]!, readySeq: bestSeq };
-      out.push(unpackQueued(lane.shift()!, place));
+      const { id, text } = lane.shift()!;
+      out.push(unpackQueued(id, text, place));
       this.countByRank[rank]! -= 1;
       if (lane.length === 0) this.dropIfEmpty(name);
     }
@@ -88,7 +89,7 @@ export class ReadyQueue {
     for (const lanes of this.byName.values()) {
       for (const lane of lanes) {
         const head = lane.peek();
-        const at = head === undefined ? undefined : readyAtOf(head);
+        const at = head === undefined ? undefined : readyAtOf(head.text);
         if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
       }
     }
