@@ -41,14 +41,20 @@ export function reportDecodeFailuresAsInvalid(handlers: UniversalHandler[], from
   for (let i = from; i < handlers.length; i++) handlers[i] = wrap(handlers[i]!);
 }
 
+/**
+ * The INVALID_ARGUMENT that replaces `err` when it is connect's failure to decode a request
+ * of type `typeName`; undefined for any other error. fast-unary.ts applies it too.
+ */
+export function decodeFailureAsInvalid(err: ConnectError | undefined, typeName: string): ConnectError | undefined {
+  if (!err || err.metadata.has("gobq-reason")) return undefined;
+  const detail = DECODE_FAILURES.map(([code, words]) => (err.code === code ? words.exec(err.rawMessage)?.[1] : undefined)).find((d) => d !== undefined);
+  if (detail === undefined) return undefined;
+  return toConnectError(new InvalidArgumentError("request", `is not a valid ${typeName}: ${detail}`), { error() {} }, typeName);
+}
+
 function wrap(handler: UniversalHandler): UniversalHandler {
   const typeName = handler.method.input.typeName;
-  const fix: Fix = (err) => {
-    if (!err || err.metadata.has("gobq-reason")) return undefined;
-    const detail = DECODE_FAILURES.map(([code, words]) => (err.code === code ? words.exec(err.rawMessage)?.[1] : undefined)).find((d) => d !== undefined);
-    if (detail === undefined) return undefined;
-    return toConnectError(new InvalidArgumentError("request", `is not a valid ${typeName}: ${detail}`), { error() {} }, typeName);
-  };
+  const fix: Fix = (err) => decodeFailureAsInvalid(err, typeName);
   const wrapped = async (req: Parameters<UniversalHandler>[0]) => rewrite(await handler(req), fix);
   return Object.assign(wrapped, handler);
 }

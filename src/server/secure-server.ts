@@ -7,8 +7,8 @@
 import type * as http from "node:http";
 import * as http2 from "node:http2";
 import type { Socket } from "node:net";
-import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { SecureContextOptions, TlsOptions as NodeTlsOptions } from "node:tls";
+import type { NodeHandler } from "./fast-unary.js";
 
 /** PEM certificate material of the server. */
 export interface TlsOptions {
@@ -36,7 +36,7 @@ export function nodeTlsOptions(tls: TlsOptions): NodeTlsOptions & SecureContextO
 }
 
 /** Creates the one-port TLS server for `handler`. */
-export function createSecureServer(tls: TlsOptions, handler: ReturnType<typeof connectNodeAdapter>): SecureServer {
+export function createSecureServer(tls: TlsOptions, handler: NodeHandler): SecureServer {
   const server = http2.createSecureServer({ ...nodeTlsOptions(tls), allowHTTP1: true }, handler);
   // HTTP/2 sessions end with the caller's GOAWAY; HTTP/1.1 keep-alive sockets would hold
   // close() open, and Http2SecureServer has no closeAllConnections: each is kept here with

@@ -10,7 +10,9 @@ import * as https from "node:https";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { ConnectRouter } from "@connectrpc/connect";
+import { createFastUnaryHandler, type NodeHandler } from "./fast-unary.js";
 import { createSecureServer, nodeTlsOptions, type SecureServer, type TlsOptions } from "./secure-server.js";
+import { createUnaryRegistry } from "./unary-registry.js";
 
 /** A host and port; port 0 picks a free one. */
 export interface ListenAddress {
@@ -29,6 +31,12 @@ export interface ServerOptions {
   tls?: TlsOptions | undefined;
   /** Largest request message accepted, in bytes; larger ones fail before being buffered whole. */
   maxMessageBytes: number;
+  /**
+   * Serve Connect binary unary calls without connect-node's per-call machinery
+   * (fast-unary.ts); false leaves every call to connect-node, for tests that compare the
+   * two. Default true.
+   */
+  fastUnary?: boolean;
 }
 
 /** A started server. */
@@ -46,15 +54,19 @@ export class ListenError extends Error {}
 
 /** Starts both listeners, or neither. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const handler = connectNodeAdapter({
-    routes: options.routes,
+  // A misspelt JSON field (say "maxRetires") must fail loudly, not silently mean "default".
+  const jsonOptions = { ignoreUnknownFields: false };
+  const registry = createUnaryRegistry({ readMaxBytes: options.maxMessageBytes });
+  const connect = connectNodeAdapter({
+    routes: options.fastUnary === false ? options.routes : (router) => options.routes(registry.capture(router)),
     readMaxBytes: options.maxMessageBytes,
-    // A misspelt JSON field (say "maxRetires") must fail loudly, not silently mean "default".
-    jsonOptions: { ignoreUnknownFields: false },
+    jsonOptions,
     // Task payloads are small and clients mostly near: gzip cost more CPU than it saved
     // bytes when profiled. Requests that arrive compressed are still accepted.
     compressMinBytes: Number.MAX_SAFE_INTEGER,
   });
+  const handler: NodeHandler =
+    options.fastUnary === false ? connect : createFastUnaryHandler({ registry, readMaxBytes: options.maxMessageBytes, jsonOptions, fallback: connect });
   const secure: SecureServer | undefined = options.tls ? createSecureServer(options.tls, handler) : undefined;
   const h2 = secure?.server ?? http2.createServer({}, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
