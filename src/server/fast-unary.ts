@@ -22,6 +22,7 @@ import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@conn
 import { readAllBytes } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, contentTypeUnaryJson, contentTypeUnaryProto, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
 import { decodeFailureAsInvalid } from "./decode-failures.js";
+import { bodyChunks } from "./request-body.js";
 import { CALL_ENDED, contextFor, type NodeRequest, type NodeResponse, UnaryCall } from "./unary-call.js";
 import type { UnaryRegistry, UnaryRoute } from "./unary-registry.js";
 
@@ -70,7 +71,7 @@ async function serve(route: UnaryRoute, req: NodeRequest, res: NodeResponse, aut
   try {
     if (timeout.error) throw timeout.error;
     // Refuses a declared length over the limit before reading, and stops reading past it.
-    const bytes = await readAllBytes(req as AsyncIterable<Uint8Array>, options.readMaxBytes, req.headers["content-length"]);
+    const bytes = await readAllBytes(bodyChunks(req), options.readMaxBytes, req.headers["content-length"]);
     body = await invoke(route, call, bytes);
   } catch (e) {
     call.end(e);
