@@ -97,21 +97,23 @@ async function serve(route: UnaryRoute, req: NodeRequest, res: NodeResponse, aut
 /** Decodes the body, runs the interceptors around the implementation, encodes the response. */
 async function invoke(route: UnaryRoute, call: UnaryCall, bytes: Uint8Array): Promise<Uint8Array> {
   call.message = route.serialization.getI(true).parse(bytes);
-  let produced: UnaryResponse | undefined;
-  const last: UnaryNext = async (req) => {
-    const message = create(route.method.output, (await route.impl(req.message, contextFor(call, req))) as never);
-    produced = new CallResponse(call, message);
-    return produced;
-  };
-  let next = last;
+  // Bound, not a closure: the dev build names every closure with a defineProperty, per call.
+  let next = implementation.bind(undefined, route, call) as UnaryNext;
   for (let i = route.interceptors.length - 1; i >= 0; i--) next = route.interceptors[i]!(next as never) as UnaryNext;
   const out = await next(call as UnaryRequest);
-  if (out !== produced) {
+  if (out !== call.response) {
     // An interceptor answered with headers of its own: connect copies them over the context's.
     copyHeaders(out.header, call.responseHeader);
     copyHeaders(out.trailer, call.responseTrailer);
   }
   return route.serialization.getO(true).serialize(out.message);
+}
+
+/** The innermost step: the implementation, given the request the interceptors passed on. */
+async function implementation(route: UnaryRoute, call: UnaryCall, req: UnaryRequest): Promise<UnaryResponse> {
+  const message = create(route.method.output, (await route.impl(req.message, contextFor(call, req))) as never);
+  call.response = new CallResponse(call, message);
+  return call.response;
 }
 
 /** The implementation's answer; its headers are the call's, made only if someone reads them. */

@@ -13,7 +13,7 @@
  */
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
-import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type UnaryRequest } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type ContextValues, type HandlerContext, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { contentTypeUnaryProto } from "@connectrpc/connect/protocol-connect";
 import type { UnaryRoute } from "./unary-registry.js";
 
@@ -43,6 +43,8 @@ export class UnaryCall implements HandlerContext {
   readonly protocolName = "connect";
   /** Whether the stream closed: before the response is sent, the client went away and nothing can reach it. */
   gone = false;
+  /** The implementation's answer, once given; interceptors may answer with another. */
+  response: UnaryResponse | undefined;
   private readonly deadline: number | undefined;
   private controller: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
