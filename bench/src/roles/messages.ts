@@ -11,8 +11,11 @@ export type ProducerMode =
   | { kind: "one"; n: number; inflight: number }
   /** W1b and filling a queue: sequential bulk calls of `batch` jobs. */
   | { kind: "bulk"; n: number; batch: number; returnIds: boolean }
-  /** W3: one enqueue call per job at a fixed rate, not waiting for earlier answers. */
-  | { kind: "paced"; n: number; perSecond: number }
+  /**
+   * W3: one enqueue call per job at a fixed rate, not waiting for earlier answers; jobs
+   * `from` to `from + n - 1`, stamped with their send time unless `stamp` is false (warm-up).
+   */
+  | { kind: "paced"; n: number; perSecond: number; from: number; stamp: boolean }
   /** W4: `low` LOW jobs, then `high` HIGH jobs, each group in bulk calls of 1,000. */
   | { kind: "priority"; low: number; high: number };
 

@@ -36,14 +36,14 @@ async function bulk(p: Producer, n: number, batch: number, returnIds: boolean, m
 }
 
 /** Open loop: job i is sent at start + i/rate whatever happened to earlier ones, as real traffic is. */
-async function paced(p: Producer, n: number, perSecond: number): Promise<Outcome> {
+async function paced(p: Producer, n: number, perSecond: number, from: number, stamp: boolean): Promise<Outcome> {
   const start = nowMs();
   const pending: Promise<string>[] = [];
   for (let i = 0; i < n; i++) {
     const wait = start + (i * 1000) / perSecond - nowMs();
     if (wait > 0.5) await sleep(wait);
-    const job = jobAt(i);
-    job.payload.t = nowMs();
+    const job = jobAt(from + i);
+    if (stamp) job.payload.t = nowMs();
     pending.push(p.enqueue(job));
   }
   await Promise.all(pending);
@@ -66,7 +66,7 @@ function run(p: Producer, mode: ProducerMode): Promise<Outcome> {
     case "bulk":
       return bulk(p, mode.n, mode.batch, mode.returnIds);
     case "paced":
-      return paced(p, mode.n, mode.perSecond);
+      return paced(p, mode.n, mode.perSecond, mode.from, mode.stamp);
     case "priority":
       return priority(p, mode.low, mode.high);
   }

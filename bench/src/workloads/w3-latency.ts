@@ -12,20 +12,25 @@ export const w3: Workload = {
   id: "w3",
   title: "W3 latency",
   description: (s) =>
-    `A worker process (concurrency ${s.concurrency}) idles for ${IDLE_MS / 1000} s; then a producer process enqueues ${s.latencyJobs.toLocaleString("en")} jobs one by one at ${s.latencyPerSecond}/s ` +
+    `A worker process (concurrency ${s.concurrency}) and a producer process first run ${s.latencyWarmup} warm-up jobs at the same rate, not measured, so that every system is measured warm, as a running deployment is; ` +
+    `the worker then idles for ${IDLE_MS / 1000} s; then the producer enqueues ${s.latencyJobs.toLocaleString("en")} jobs one by one at ${s.latencyPerSecond}/s ` +
     "(open loop: each is sent on schedule, whatever happened to earlier ones). Latency: the producer stamps each payload just before its enqueue call, the handler subtracts that from " +
     "its own start time, both with `performance.timeOrigin + performance.now()`; so it includes the enqueue round trip.",
   gobqOnly: false,
   run: (ctx) =>
     withPrepared(ctx, async (prepared) => {
       const n = ctx.sizes.latencyJobs;
-      const worker = await readyWorker(ctx, prepared, { expect: n, latency: true });
+      const warm = ctx.sizes.latencyWarmup;
+      const perSecond = ctx.sizes.latencyPerSecond;
+      // Warm-up jobs carry no send time: the worker counts them but records no latency.
+      const worker = await readyWorker(ctx, prepared, { expect: warm + n, latency: true });
       try {
         worker.send({ type: "go" });
         await worker.next("started", 60_000);
+        await produce(ctx, prepared, { kind: "paced", n: warm, perSecond, from: 0, stamp: false });
         await sleep(IDLE_MS);
         const window = cpuWindow(prepared);
-        const produced = await produce(ctx, prepared, { kind: "paced", n, perSecond: ctx.sizes.latencyPerSecond });
+        const produced = await produce(ctx, prepared, { kind: "paced", n, perSecond, from: warm, stamp: true });
         const handled = await worker.next("handled-all", ctx.phaseMs);
         const wall = handled.at - produced.t0;
         const cpu = window.end();

@@ -24,6 +24,8 @@ export interface Sizes {
   /** W3 jobs, and their rate: 2,000 at 200/s. */
   latencyJobs: number;
   latencyPerSecond: number;
+  /** W3 warm-up jobs sent at the same rate before the measured ones, not measured: 400. */
+  latencyWarmup: number;
   /** W4: 1,000 LOW, then 10 HIGH. */
   priorityLow: number;
   priorityHigh: number;
@@ -39,6 +41,7 @@ export const FULL_SIZES: Sizes = {
   concurrency: 32,
   latencyJobs: 2000,
   latencyPerSecond: 200,
+  latencyWarmup: 400,
   priorityLow: 1000,
   priorityHigh: 10,
   memoryJobs: 1_000_000,
@@ -49,6 +52,7 @@ export const SMOKE_SIZES: Sizes = {
   ...FULL_SIZES,
   n: 1000,
   latencyJobs: 100,
+  latencyWarmup: 20,
   memoryJobs: 10_000,
 };
 
