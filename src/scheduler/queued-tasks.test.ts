@@ -86,6 +86,21 @@ describe("queued tasks in compact form", () => {
     expect(leased.map((l) => l.task.kwargs)).toEqual([{ i: 0 }, { i: 2 }, { i: 3 }, { i: 4 }]);
   });
 
+  it("are cancelled as running tasks when leased while the cancel reads them", async () => {
+    const inner = createMemoryStore();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // Holds reads by id until released, as a slow store read would.
+    const { s, lease } = await open({ ...inner, taskGet: async (p) => (await gate, inner.taskGet(p)) });
+    const { task } = await s.enqueue(input({ category: "c" }));
+    const cancelling = s.cancel(task.id);
+    const [leased] = await lease();
+    release();
+    expect(await cancelling).toMatchObject({ cancelled: true, task: { status: "started", cancelRequested: true } });
+    await s.complete({ taskId: task.id, leaseToken: leased!.leaseToken, result: null });
+    expect(await s.get(task.id)).toMatchObject({ status: "cancelled" });
+  });
+
   it("come back identical and in order after a restart on a DuckDB file", async () => {
     const path = join(root, "restart", "gobq.duckdb");
     const first = await open(await openDuckDbStore({ path }));
