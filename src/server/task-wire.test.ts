@@ -25,7 +25,8 @@ const anyTask: fc.Arbitrary<Task> = fc
     priority: fc.constantFrom(...TASK_PRIORITIES),
     status: fc.constantFrom(...TASK_STATUSES),
     args: fc.array(json, { maxLength: 4 }),
-    kwargs: fc.dictionary(text, json, { maxKeys: 4 }) as fc.Arbitrary<JsonObject>,
+    // "__proto__" as a key: protobuf-es drops it when it builds the object (so does JSON use), the hand-written encoder would not.
+    kwargs: fc.dictionary(text.filter((k) => k !== "__proto__"), json, { maxKeys: 4 }) as fc.Arbitrary<JsonObject>,
     result: fc.option(json, { nil: undefined }),
     error: fc.option(fc.record({ message: text, type: text }), { nil: undefined }),
     maxRetries: fc.integer({ min: 0, max: 100 }),
