@@ -14,8 +14,8 @@
  * manager (one connection, reconnects, PING keepalive), and the errors callers see:
  * ConnectError with the server's code and metadata; DEADLINE_EXCEEDED when `timeoutMs`
  * passes; CANCELED when the caller's signal aborts; UNAVAILABLE when the connection is
- * lost, the stream is reset or refused, or the server cannot be reached (the same codes
- * connection-loss.ts gives calls over connect's transports).
+ * lost, the stream is reset or refused, or no connection can be made (connection-loss.ts
+ * gives calls over connect's transports the same codes for the first two).
  */
 import * as http2 from "node:http2";
 import { type DescMessage, type DescMethodUnary, fromBinary, type MessageInitShape, type MessageShape, toBinary, create } from "@bufbuild/protobuf";
@@ -63,8 +63,9 @@ export function connectUnary(options: ConnectUnaryOptions): Unary {
     try {
       stream = await sm.request("POST", `${prefix}/${method.parent.typeName}/${method.name}`, headers, {});
     } catch (err) {
-      // The session manager's own errors (unreachable, a bad certificate) keep their code.
-      throw err instanceof ConnectError && err.code !== Code.Canceled ? err : lost(err);
+      // No connection (refused, reset, a bad certificate: the cause says which): the call
+      // was never sent, so trying again is safe, and a worker's acks must not be dropped.
+      throw lost(err);
     }
     const { status, head, bytes } = await exchange(sm, stream, body, signal, deadline);
     const [responseHeader, trailer] = trailerDemux(head);
