@@ -83,6 +83,16 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Resolves once every write asked for before this call has been committed (or refused):
+   * the store then holds every change made in memory so far. Unlike `flush`, it does not
+   * wait for writes made after it. Never rejects: after a failure it resolves at once.
+   */
+  committed(): Promise<void> {
+    if (this.failure || !this.running) return Promise.resolve();
+    return this.write([], []).catch(() => {});
+  }
+
   /** Resolves when everything written so far is committed (or the writer failed). */
   async flush(): Promise<void> {
     while (this.running) await this.running;
@@ -105,6 +115,11 @@ export class GroupCommit {
       this.next = emptyBatch();
       if (this.failure) {
         for (const w of batch.waiters) w.reject(this.failure);
+        continue;
+      }
+      // A batch of `committed` waiters alone: the batches before it are committed.
+      if (batch.inserted.size === 0 && batch.updated.size === 0) {
+        for (const w of batch.waiters) w.resolve();
         continue;
       }
       try {

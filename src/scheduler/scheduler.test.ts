@@ -1,7 +1,12 @@
 /** The in-memory scheduler: the conformance suite, and what only it does (hold commits, rebuild from its store). */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../store/memory/index.js";
 import type { Store } from "../store/store.js";
+import { foldSegmentsInto } from "../store/wal/fold.js";
+import { withWriteAheadLog } from "../store/wal/logged-store.js";
 import { FakeClock } from "./clock.js";
 import { Scheduler, type LeaseRequest } from "./scheduler.js";
 import { exerciseScheduler, input } from "./schedulertest/index.js";
@@ -46,6 +51,57 @@ describe("Scheduler (in-memory) commits", () => {
     expect(await polling).toEqual([]);
     expect(await s.get(task.id)).toMatchObject({ status: "pending", attempt: 0, lease: undefined });
     expect((await lease({ category: "c" })).map((l) => l.task.id)).toEqual([task.id]);
+  });
+});
+
+describe("Scheduler list", () => {
+  it("shows a change whose commit lands while the store is read, after stats counted it", async () => {
+    // The DuckDB store's shape: a write-ahead log that a list folds before it reads. The
+    // interleaving of test/chaos/server-kill: the list's fold closes the log segment while
+    // the completion waits in the group commit; the completion then lands in the next
+    // segment, and is acknowledged (the task leaves `live`) before the fold's read answers.
+    const dir = mkdtempSync(join(tmpdir(), "gobq-list-"));
+    const inner = createMemoryStore();
+    let completing: Promise<unknown> = Promise.resolve();
+    const logged = await withWriteAheadLog(inner, {
+      base: join(dir, "gobq.duckdb"),
+      foldEveryMs: 60_000,
+      // The fold takes long enough for the completion to be committed meanwhile.
+      foldSegments: async (request) => {
+        await completing.catch(() => {});
+        await foldSegmentsInto(inner, request);
+      },
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let held!: () => void;
+    const holding = new Promise<void>((r) => (held = r));
+    // Holds the commit of the completion until released; everything else passes.
+    const store: Store = {
+      ...logged,
+      taskSaveMany: async (p) => {
+        if (p.updated.some((t) => t.status === "success")) {
+          held();
+          await gate;
+        }
+        return logged.taskSaveMany(p);
+      },
+    };
+    const { s } = await setup(store);
+    try {
+      const { task } = await s.enqueue(input({ category: "c" }));
+      const [leased] = await s.lease({ category: "c", workerId: "w", maxTasks: 1, leaseMs: 1000, waitMs: 0 });
+      completing = s.complete({ taskId: task.id, leaseToken: leased!.leaseToken });
+      await holding;
+      // Counted at once, committed later: stats says every task finished.
+      expect(s.stats().byStatus).toEqual({ success: 1 });
+      const listing = s.list({ category: "c" });
+      release();
+      expect((await listing).tasks.map((t) => [t.id, t.status])).toEqual([[task.id, "success"]]);
+    } finally {
+      await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

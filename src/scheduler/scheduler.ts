@@ -81,8 +81,17 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
     return task;
   }
 
-  /** One page of tasks, newest first; `pageToken` is the previous page's `nextPageToken`. */
-  list(input: ListInput): Promise<{ tasks: Task[]; nextPageToken: string }> {
+  /**
+   * One page of tasks, newest first; `pageToken` is the previous page's `nextPageToken`.
+   *
+   * Rows come from the store, swapped for the live task where one is held. A change made in
+   * memory but still being committed is in neither for a moment: a task whose final status
+   * commits after the store was read has left `live` by the time its row is swapped. So the
+   * store is read only once every change made before this call is committed — a page never
+   * shows a task older than `get` or `stats` showed before it.
+   */
+  async list(input: ListInput): Promise<{ tasks: Task[]; nextPageToken: string }> {
+    await this.writer.committed();
     return listPage(this.store, input, (t) => this.live.get(t.id) ?? t);
   }
 
