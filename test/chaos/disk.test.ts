@@ -91,6 +91,8 @@ describe("disk trouble", () => {
       // The operator's restart: SIGTERM ends the process (with exit code 1 when the file
       // cannot be closed cleanly), and the next one finds every acknowledged task.
       expect(await server.process.stop("SIGTERM")).toEqual(expect.any(Number));
+      // Said in log lines, not a stack trace.
+      expect(server.process.stderr().split("\n").filter((line) => /^\s+at /.test(line))).toEqual([]);
       await server.restart();
       const listed = new Map((await tasks.listTasks({ category, pageSize: 1000 })).tasks.map((t) => [t.id, t]));
       expect(acked.filter((id) => !listed.has(id))).toEqual([]);
