@@ -25,7 +25,7 @@ import {
   selectUnfinishedTasks,
 } from "./task-queries.js";
 import { insertTasks, upsertTasks } from "./task-writes.js";
-import { inTransaction } from "./transaction.js";
+import { inTransaction, readRetrying } from "./transaction.js";
 
 /** What an opened, migrated PostgreSQL store is made of. */
 export interface PostgresStoreParts {
@@ -58,6 +58,7 @@ export function createPostgresStore(parts: PostgresStoreParts): SharedStore {
   }
 
   const transaction = <T>(body: (client: pg.PoolClient) => Promise<T>): Promise<T> => run(() => inTransaction(pool, body));
+  const read = <T>(query: () => Promise<T>): Promise<T> => run(() => readRetrying(query));
 
   async function shutDown(): Promise<void> {
     await Promise.allSettled(inFlight);
@@ -74,13 +75,13 @@ export function createPostgresStore(parts: PostgresStoreParts): SharedStore {
         rows.forEach(checkStorable);
         if (rows.length > 0) await inTransaction(pool, (client) => saveTasks(client, names, params));
       }),
-    taskGet: ({ id }) => run(() => selectTask(pool, names, id)),
-    taskGetByIdempotencyKey: ({ key }) => run(() => selectTaskByIdempotencyKey(pool, names, key)),
-    taskList: (params) => run(() => selectTaskList(pool, names, params)),
-    taskListUnfinished: (params) => run(() => selectUnfinishedTasks(pool, names, params)),
-    taskCountByCategoryAndStatus: () => run(() => selectCountsByCategoryAndStatus(pool, names)),
+    taskGet: ({ id }) => read(() => selectTask(pool, names, id)),
+    taskGetByIdempotencyKey: ({ key }) => read(() => selectTaskByIdempotencyKey(pool, names, key)),
+    taskList: (params) => read(() => selectTaskList(pool, names, params)),
+    taskListUnfinished: (params) => read(() => selectUnfinishedTasks(pool, names, params)),
+    taskCountByCategoryAndStatus: () => read(() => selectCountsByCategoryAndStatus(pool, names)),
     taskDeleteFinishedMany: ({ completedBefore }) => run(() => deleteFinishedTasks(pool, names, completedBefore)),
-    taskMaxReadySeq: () => run(() => selectMaxReadySeq(pool, names)),
+    taskMaxReadySeq: () => read(() => selectMaxReadySeq(pool, names)),
     taskEnqueueMany: ({ tasks, now }) =>
       tasks.length === 0 ? run(async () => []) : transaction((client) => enqueueTasks(client, names, tasks, now)),
     taskLeaseMany: (params) => transaction((client) => leaseTasks(client, names, params)),
@@ -88,10 +89,10 @@ export function createPostgresStore(parts: PostgresStoreParts): SharedStore {
     taskModifyMany: (params) =>
       params.edits.length === 0 ? run(async () => []) : transaction((client) => modifyTasks(client, names, params)),
     taskSweepDue: (params) => transaction((client) => sweepDueTasks(client, names, params)),
-    taskNextDueAt: () => run(() => selectNextDueAt(pool, names)),
-    taskIdsLeasedTo: ({ category, workerId }) => run(() => selectIdsLeasedTo(pool, names, category, workerId)),
-    taskQueueCounts: () => run(() => selectQueueCounts(pool, names)),
-    categoryList: () => run(() => selectCategorySettings(pool, names)),
+    taskNextDueAt: () => read(() => selectNextDueAt(pool, names)),
+    taskIdsLeasedTo: ({ category, workerId }) => read(() => selectIdsLeasedTo(pool, names, category, workerId)),
+    taskQueueCounts: () => read(() => selectQueueCounts(pool, names)),
+    categoryList: () => read(() => selectCategorySettings(pool, names)),
     categoryUpdate: (update) => transaction((client) => updateCategory(client, names, update)),
     listen: (listener: TaskChangeListener) =>
       run(async () => {

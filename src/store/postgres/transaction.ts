@@ -24,6 +24,25 @@ export async function inTransaction<T>(pool: pg.Pool, body: (client: pg.PoolClie
   }
 }
 
+/**
+ * Runs a read-only `query`, once more on a fresh connection if the first one's connection had
+ * failed. A pooled connection can be dead before the pool knows it — its backend ended
+ * (restart, failover, `pg_terminate_backend`) while it sat idle — and a read is safe to repeat.
+ */
+export async function readRetrying<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    if (!isConnectionFailure(error) && !isBackendEnded(error)) throw error;
+    return query();
+  }
+}
+
+/** PostgreSQL's class 57P (operator intervention: admin shutdown, crash shutdown, cannot connect now): the backend has ended. */
+function isBackendEnded(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && typeof error.code === "string" && error.code.startsWith("57P");
+}
+
 /** Whether `error` says the connection itself failed, rather than a statement or the caller's code. */
 export function isConnectionFailure(error: unknown): error is Error {
   if (!(error instanceof Error) || error instanceof pg.DatabaseError) return false;
