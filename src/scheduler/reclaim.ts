@@ -11,11 +11,20 @@ import { randomUUID } from "node:crypto";
 import type { Lease, Task } from "../task/task.js";
 import type { LeaseRequest } from "./lease-waiters.js";
 
-/** Tells which tasks the reclaiming worker of `req` lost; undefined if `req` does not reclaim. */
-export function lostLeaseTest(req: LeaseRequest): ((task: Task) => boolean) | undefined {
+/** What a reclaiming lease asks: the ids its worker holds, and which tasks it lost. */
+export interface Reclaim {
+  held: ReadonlySet<string>;
+  lost(task: Task): boolean;
+}
+
+/** The reclaim of `req`; undefined if `req` does not reclaim. */
+export function reclaimOf(req: LeaseRequest): Reclaim | undefined {
   if (req.reclaim === undefined) return undefined;
   const held = new Set(req.reclaim.heldTaskIds.map((id) => id.toLowerCase()));
-  return (task) => task.status === "started" && task.lease?.workerId === req.workerId && task.category === req.category && !held.has(task.id);
+  return {
+    held,
+    lost: (task) => task.status === "started" && task.lease?.workerId === req.workerId && task.category === req.category && !held.has(task.id),
+  };
 }
 
 /** A new lease for the worker of `req`, starting `now`. */

@@ -39,7 +39,7 @@ import { SchedulerCore, type SchedulerLog, type SchedulerOptions } from "./sched
 import type { TaskScheduler } from "./task-scheduler.js";
 import { listPage } from "./list-page.js";
 import { checkHeartbeat, checkLeaseRequest } from "./check-inputs.js";
-import { freshLease, lostLeaseTest } from "./reclaim.js";
+import { freshLease, reclaimOf } from "./reclaim.js";
 import { watchCategory, watchTask } from "./watch.js";
 
 export type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput, LeaseRequest, Stats, CategoryStats, TaskEvent };
@@ -227,13 +227,13 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
 
   /** Gives a reclaiming worker new leases on the tasks it lost (reclaim.ts), committed. */
   private async reclaimLost(req: LeaseRequest): Promise<LeasedTask[]> {
-    const lost = lostLeaseTest(req);
-    if (lost === undefined) return [];
+    const reclaim = reclaimOf(req);
+    if (reclaim === undefined) return [];
     const now = this.clock.now();
     const tasks: Task[] = [];
     for (const task of this.live.values()) {
       if (tasks.length === req.maxTasks) break;
-      if (!lost(task)) continue;
+      if (!reclaim.lost(task)) continue;
       task.lease = freshLease(req, now);
       this.timers.push(this.deadline(task), { kind: "lease", task, token: task.lease.token });
       tasks.push(task);

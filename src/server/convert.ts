@@ -25,31 +25,19 @@ import {
   TaskSchema,
   TaskStatus as PbStatus,
 } from "@gobq/sdk/gen/task_pb.js";
+import { PRIORITIES, PRIORITY_NAMES, STATUSES, STATUS_NAMES } from "@gobq/sdk/enums.js";
 import { InvalidArgumentError } from "../task/errors.js";
 import { elapsedSeconds, type JsonValue, type RetryPolicy, type Task, type TaskPriority, type TaskStatus } from "../task/task.js";
 import type { EnqueueInput } from "../task/validate.js";
 
-const PRIORITY_TO_PB: Record<TaskPriority, PbPriority> = {
-  low: PbPriority.LOW,
-  normal: PbPriority.NORMAL,
-  high: PbPriority.HIGH,
-  critical: PbPriority.CRITICAL,
-};
-const STATUS_TO_PB: Record<TaskStatus, PbStatus> = {
-  pending: PbStatus.PENDING,
-  started: PbStatus.STARTED,
-  success: PbStatus.SUCCESS,
-  failed: PbStatus.FAILED,
-  cancelled: PbStatus.CANCELLED,
-  retry: PbStatus.RETRY,
-};
-const PRIORITY_FROM_PB = new Map(Object.entries(PRIORITY_TO_PB).map(([k, v]) => [v, k as TaskPriority]));
-const STATUS_FROM_PB = new Map(Object.entries(STATUS_TO_PB).map(([k, v]) => [v, k as TaskStatus]));
+// One table each, shared with the SDK: its priority and status strings are the server's.
+const PRIORITY_TO_PB: Readonly<Record<TaskPriority, PbPriority>> = PRIORITIES;
+const STATUS_TO_PB: Readonly<Record<TaskStatus, PbStatus>> = STATUSES;
 
 /** A proto priority as a domain one; UNSPECIFIED is undefined (the default applies). */
 export function priorityFromProto(p: PbPriority, field: string): TaskPriority | undefined {
   if (p === PbPriority.UNSPECIFIED) return undefined;
-  const priority = PRIORITY_FROM_PB.get(p);
+  const priority = PRIORITY_NAMES.get(p);
   if (priority === undefined) throw new InvalidArgumentError(field, `unknown priority ${p}`);
   return priority;
 }
@@ -57,7 +45,7 @@ export function priorityFromProto(p: PbPriority, field: string): TaskPriority | 
 /** A proto status filter as a domain one; UNSPECIFIED is undefined (no filter). */
 export function statusFromProto(s: PbStatus, field: string): TaskStatus | undefined {
   if (s === PbStatus.UNSPECIFIED) return undefined;
-  const status = STATUS_FROM_PB.get(s);
+  const status = STATUS_NAMES.get(s);
   if (status === undefined) throw new InvalidArgumentError(field, `unknown status ${s}`);
   return status;
 }

@@ -1,5 +1,8 @@
 /** The Worker's `prefetch`: tasks leased ahead of free slots, kept leased while they wait. */
+import type { Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterEach, describe, expect, it } from "vitest";
+import type { HeartbeatTaskResponse } from "@gobq/sdk/gen/worker_service_pb.js";
 import { cleanUp, gate, serverAndClient, testWorker, until } from "./worker-harness.js";
 
 afterEach(cleanUp);
@@ -52,7 +55,14 @@ describe("Worker prefetch", () => {
 
   it("does not run a waiting task that is cancelled; it ends CANCELLED", async () => {
     const { server, client } = await serverAndClient();
-    const w = testWorker({ baseUrl: server.url, category: "c", concurrency: 1, prefetch: 1, leaseMs: 1500 });
+    let cancelsHeard = 0;
+    const hearCancels: Interceptor = (next) => async (req) => {
+      const res = await next(req);
+      if (req.method.name === "HeartbeatTask" && (res.message as HeartbeatTaskResponse).cancelRequested) cancelsHeard++;
+      return res;
+    };
+    const transport = createGrpcTransport({ baseUrl: server.url, interceptors: [hearCancels] });
+    const w = testWorker({ transport, category: "c", concurrency: 1, prefetch: 1, leaseMs: 1500 });
     const release = gate();
     const ran: string[] = [];
     w.register("job", async ({ task }) => {
@@ -66,7 +76,7 @@ describe("Worker prefetch", () => {
     await until("both are leased", async () => (await client.stats()).byStatus.started === 2);
     await client.cancel(waiting.id);
     // The waiting task's heartbeat (every 500 ms) brings the cancel to the worker.
-    await new Promise((r) => setTimeout(r, 1200));
+    await until("the worker heard the cancel", () => cancelsHeard > 0);
     release.open();
     expect(await client.waitFor(waiting.id, { timeoutMs: 10_000 })).toMatchObject({ status: "cancelled" });
     expect(await client.waitFor(first.id, { timeoutMs: 10_000 })).toMatchObject({ status: "success" });

@@ -37,7 +37,7 @@ import { Counts } from "../counts.js";
 import { EventHub, type Subscription, type TaskEvent } from "../event-hub.js";
 import type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput } from "../inputs.js";
 import type { LeaseRequest } from "../lease-waiters.js";
-import { freshLease, lostLeaseTest } from "../reclaim.js";
+import { freshLease, reclaimOf } from "../reclaim.js";
 import { listPage } from "../list-page.js";
 import { type ServerLoad, Slots, resolveOverloadLimits } from "../overload.js";
 import type { SchedulerLog, SchedulerOptions } from "../scheduler-core.js";
@@ -356,18 +356,17 @@ export class SharedScheduler implements TaskScheduler {
 
   /** Gives a reclaiming worker new leases on the tasks it lost (reclaim.ts), committed. */
   private async reclaimLost(req: LeaseRequest): Promise<Task[]> {
-    const lost = lostLeaseTest(req);
-    if (lost === undefined || this.stopping) return [];
-    const held = new Set(req.reclaim!.heldTaskIds.map((id) => id.toLowerCase()));
+    const reclaim = reclaimOf(req);
+    if (reclaim === undefined || this.stopping) return [];
     const ids = await this.run(() => this.store.taskIdsLeasedTo({ category: req.category, workerId: req.workerId }));
-    const candidates = ids.filter((id) => !held.has(id)).slice(0, req.maxTasks);
+    const candidates = ids.filter((id) => !reclaim.held.has(id)).slice(0, req.maxTasks);
     if (candidates.length === 0) return [];
     const now = this.clock.now();
     // Checked again under the lock: the lease may have ended since the ids were read.
     const edits = candidates.map((id) => ({
       id,
       change: (task: Task) => {
-        if (!lost(task)) return false;
+        if (!reclaim.lost(task)) return false;
         task.lease = freshLease(req, now);
         return true;
       },
