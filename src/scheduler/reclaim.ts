@@ -27,7 +27,7 @@ export function reclaimOf(req: LeaseRequest): Reclaim | undefined {
   };
 }
 
-/** A new lease for the worker of `req`, starting `now`. */
+/** A new lease for the worker of `req`, starting `now`: for every lease both schedulers grant, reclaimed or not. */
 export function freshLease(req: LeaseRequest, now: number): Lease {
   return { workerId: req.workerId, token: randomUUID(), expiresAt: now + req.leaseMs, durationMs: req.leaseMs };
 }

@@ -4,7 +4,6 @@
  * internal steps every operation is made of. `Scheduler` (scheduler.ts) builds the public
  * operations on top. See scheduler.ts for the invariants.
  */
-import { randomUUID } from "node:crypto";
 import { InvalidArgumentError, LeaseLostError, TaskNotFoundError, UnavailableError } from "../task/errors.js";
 import { type Task, isFinal } from "../task/task.js";
 import * as transition from "../task/transitions.js";
@@ -20,6 +19,7 @@ import { type OverloadLimits, Slots, checkQueueRoom, resolveOverloadLimits } fro
 import { ReadyQueue } from "./ready-queue.js";
 import { Retention } from "./retention.js";
 import { CategoryGate } from "./category-gate.js";
+import { freshLease } from "./reclaim.js";
 import type { LeasedTask } from "./inputs.js";
 
 /** Where log lines go; pino's logger fits. */
@@ -235,7 +235,7 @@ export abstract class SchedulerCore {
     const now = this.clock.now();
     for (const task of tasks) {
       this.live.set(task.id, task);
-      const lease = { workerId: req.workerId, token: randomUUID(), expiresAt: now + req.leaseMs, durationMs: req.leaseMs };
+      const lease = freshLease(req, now);
       transition.startAttempt(task, lease, now);
       this.counts.move(task.category, "pending", "started");
       this.timers.push(this.deadline(task), { kind: "lease", task, token: lease.token });

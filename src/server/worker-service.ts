@@ -61,7 +61,7 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
           maxTasks: req.maxTasks === 0 ? 1 : req.maxTasks,
           leaseMs: msFromDuration(req.leaseDuration, "lease_duration") ?? DEFAULT_LEASE_MS,
           waitMs: msFromDuration(req.wait, "wait") ?? DEFAULT_WAIT_MS,
-          reclaim: reclaimOf(req.reclaim, req.heldTaskIds),
+          reclaim: reclaimFromProto(req.reclaim, req.heldTaskIds),
         },
         ctx.signal,
       );
@@ -104,7 +104,7 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
 }
 
 /** A LeaseTasks request's reclaim fields; held ids without reclaim would be ignored silently, so they are refused. */
-function reclaimOf(reclaim: boolean, heldTaskIds: string[]): { heldTaskIds: string[] } | undefined {
+function reclaimFromProto(reclaim: boolean, heldTaskIds: string[]): { heldTaskIds: string[] } | undefined {
   if (reclaim) return { heldTaskIds };
   if (heldTaskIds.length > 0) throw new InvalidArgumentError("held_task_ids", "is read only with reclaim set");
   return undefined;
