@@ -5,7 +5,7 @@
  * operations on top. See scheduler.ts for the invariants.
  */
 import { InvalidArgumentError, LeaseLostError, TaskNotFoundError, UnavailableError } from "../task/errors.js";
-import { type Task, isFinal } from "../task/task.js";
+import { type Task, isFinal, priorityRank } from "../task/task.js";
 import * as transition from "../task/transitions.js";
 import { DEFAULT_LIMITS, type Limits, checkId } from "../task/validate.js";
 import type { Store } from "../store/store.js";
@@ -47,6 +47,14 @@ export interface SchedulerOptions {
   overload?: Partial<OverloadLimits>;
   /** Finished tasks are purged this long after they finish, checked hourly; 0 keeps them. Default 7 days. */
   retentionMs?: number;
+}
+
+/** Tasks an enqueue handed to waiting polls (`handOff`). */
+export interface HandOff {
+  /** Each task handed over, and its state as enqueued. */
+  pending: ReadonlyMap<Task, Task>;
+  /** Call with the enqueue's write outcome: the polls' leases resolve, or reject with it. */
+  settle(err?: unknown): void;
 }
 
 type TimerEntry = { kind: "ready"; task: Task } | { kind: "lease"; task: Task; token: string };
@@ -231,17 +239,79 @@ export abstract class SchedulerCore {
   protected takeReady(c: Category, names: ReadonlySet<string> | undefined, req: LeaseRequest): Task[] {
     const max = this.gate.allowance(req.category, req.maxTasks, this.counts);
     const tasks = max > 0 ? c.ready.take(names, max) : [];
+    for (const task of tasks) this.live.set(task.id, task);
+    this.startAttempts(tasks, req);
+    return tasks;
+  }
+
+  /** Starts the attempts of ready, live tasks under new leases for `req`'s worker, in memory. */
+  private startAttempts(tasks: readonly Task[], req: LeaseRequest): void {
     this.gate.started(req.category, tasks.length);
     const now = this.clock.now();
     for (const task of tasks) {
-      this.live.set(task.id, task);
       const lease = freshLease(req, now);
       transition.startAttempt(task, lease, now);
       this.counts.move(task.category, "pending", "started");
       this.timers.push(this.deadline(task), { kind: "lease", task, token: lease.token });
     }
     if (tasks.length > 0) this.arm();
-    return tasks;
+  }
+
+  /**
+   * The fast lane: ready tasks of one enqueue handed straight to long-polls waiting in their
+   * category, their leases written by the enqueue's own commit. A worker that waits then
+   * gets a new task after one durable write instead of two in sequence (the enqueue's, then
+   * its lease's). Only when that cannot reorder anything: no other ready task awaits its
+   * commit, and the category's queue is empty (a waiting poll may still be held back by the
+   * category's pause or limits, which apply here as in `takeReady`).
+   *
+   * Call with the enqueue's ready tasks after `prepareReady` and before their write; then
+   * `settle` with the write's outcome. `pending` maps each task handed over to its state
+   * as enqueued, which the enqueue answers and publishes before the lease.
+   */
+  protected handOff(ready: readonly Task[]): HandOff | undefined {
+    if (this.pollers.held === 0 || ready.length === 0 || this.awaitingCommit.size !== ready.length) return undefined;
+    let settle!: (err?: unknown) => void;
+    const committed = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+    const pending = new Map<Task, Task>();
+    const byCategory = new Map<string, Task[]>();
+    for (const t of ready) {
+      const c = this.categories.get(t.category);
+      if (c === undefined || c.waiters.size === 0 || c.ready.size > 0) continue;
+      let list = byCategory.get(t.category);
+      if (list === undefined) byCategory.set(t.category, (list = []));
+      list.push(t);
+    }
+    for (const [category, tasks] of byCategory) {
+      // Lease order: higher priority first, FIFO within one (readySeq follows the call's order).
+      tasks.sort((a, b) => priorityRank(b.priority) - priorityRank(a.priority) || a.readySeq! - b.readySeq!);
+      this.categories.get(category)!.waiters.handOver(
+        tasks,
+        (req) => this.gate.allowance(category, req.maxTasks, this.counts),
+        (req, taken) => {
+          for (const t of taken) {
+            pending.set(t, { ...t });
+            this.awaitingCommit.delete(t);
+          }
+          this.startAttempts(taken, req);
+          const leases = taken.map((task) => ({ task, leaseToken: task.lease!.token, leaseExpiresAt: task.lease!.expiresAt }));
+          return committed.then(() => leases);
+        },
+      );
+    }
+    if (pending.size === 0) return undefined;
+    return {
+      pending,
+      settle: (err) => {
+        if (err === undefined) {
+          for (const [task, enqueued] of pending) {
+            this.hub.publish(enqueued);
+            this.hub.publish(task);
+          }
+        }
+        settle(err);
+      },
+    };
   }
 
   protected async commitLeases(tasks: Task[]): Promise<LeasedTask[]> {

@@ -43,10 +43,10 @@ describe("Scheduler (in-memory) commits", () => {
       },
     };
     const { s, lease } = await setup(store);
+    const { task } = await s.enqueue(input({ category: "c" }));
     const ac = new AbortController();
     const polling = s.lease({ category: "c", workerId: "gone", maxTasks: 1, leaseMs: 30_000, waitMs: 30_000 }, ac.signal);
-    const { task } = await s.enqueue(input({ category: "c" }));
-    ac.abort(); // the task went to the poll; its lease is waiting to be committed
+    ac.abort(); // the poll took the queued task; its lease is waiting to be committed
     release();
     expect(await polling).toEqual([]);
     expect(await s.get(task.id)).toMatchObject({ status: "pending", attempt: 0, lease: undefined });

@@ -35,7 +35,7 @@ import { type CategoryStats, type Stats, buildStats } from "./stats.js";
 import type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput } from "./inputs.js";
 import type { ReadyQueue } from "./ready-queue.js";
 import type { ServerLoad } from "./overload.js";
-import { SchedulerCore, type SchedulerLog, type SchedulerOptions } from "./scheduler-core.js";
+import { type HandOff, SchedulerCore, type SchedulerLog, type SchedulerOptions } from "./scheduler-core.js";
 import type { TaskScheduler } from "./task-scheduler.js";
 import { listPage } from "./list-page.js";
 import { checkHeartbeat, checkLeaseRequest } from "./check-inputs.js";
@@ -209,16 +209,19 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
       return [...reclaimed, ...(await this.commitLeases(more))];
     }
     let tasks = this.takeReady(c, names, req);
+    let handed: Promise<LeasedTask[]> | undefined;
     if (tasks.length === 0 && req.waitMs > 0) {
       const release = this.pollers.take(); // RESOURCE_EXHAUSTED when too many polls wait already
       try {
-        tasks = await c.waiters.wait({ names, req, clock: this.clock, signal });
+        const answer = await c.waiters.wait({ names, req, clock: this.clock, signal });
+        if ("leases" in answer) handed = answer.leases;
+        else tasks = answer.tasks;
       } finally {
         release();
       }
     }
-    if (tasks.length === 0) return [];
-    const leased = await this.commitLeases(tasks);
+    if (handed === undefined && tasks.length === 0) return [];
+    const leased = await (handed ?? this.commitLeases(tasks));
     if (!signal?.aborted) return leased;
     // The caller left while its lease was being committed: it will never learn the tokens.
     await this.handBack(leased);
@@ -352,6 +355,7 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
       slots.push(key);
     }
     const winners = new Map<string, Task>();
+    let handOff: HandOff | undefined;
     try {
       await Promise.all(
         [...claimed].map(async ([key, c]) => {
@@ -364,11 +368,16 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
         // Checked in the same step that counts the tasks, so concurrent enqueues cannot both pass.
         this.assertQueueRoom(insert);
         const now = this.clock.now();
+        const ready: Task[] = [];
         for (const t of insert) {
           this.live.set(t.id, t);
           this.counts.add(t.category, t.status, 1);
-          if (t.runAt === undefined || t.runAt <= now) this.prepareReady(t);
+          if (t.runAt === undefined || t.runAt <= now) {
+            this.prepareReady(t);
+            ready.push(t);
+          }
         }
+        handOff = this.handOff(ready);
         try {
           await this.writer.write(insert, []);
         } catch (err) {
@@ -377,6 +386,7 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
             this.counts.add(t.category, t.status, -1);
             this.awaitingCommit.delete(t);
           }
+          handOff?.settle(err);
           throw err;
         }
       } catch (err) {
@@ -385,24 +395,27 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
         throw err;
       }
       this.queueCommitted(insert);
+      handOff?.settle();
     } finally {
       for (const [key, c] of claimed) {
         this.pendingKeys.delete(key);
         c.settle(winners.get(key));
       }
     }
+    // A task handed to a worker at once is answered as it was enqueued, as any other is.
+    const asEnqueued = (task: Task) => handOff?.pending.get(task) ?? task;
     // Without idempotency keys every slot is a new task: no promise per slot.
-    if (claimed.size === 0 && created.length === slots.length) return created.map((task) => ({ task, deduplicated: false }));
+    if (claimed.size === 0 && created.length === slots.length) return created.map((task) => ({ task: asEnqueued(task), deduplicated: false }));
     const seenKeys = new Set<string>();
     return Promise.all(
       slots.map(async (slot, i) => {
         if (typeof slot === "string") {
-          const task = winners.get(slot)!;
+          const task = asEnqueued(winners.get(slot)!);
           const first = !seenKeys.has(slot);
           seenKeys.add(slot);
-          return { task, deduplicated: !(first && claimed.get(slot)!.task === task) };
+          return { task, deduplicated: !(first && claimed.get(slot)!.task === winners.get(slot)) };
         }
-        if (!(slot instanceof Promise)) return { task: slot, deduplicated: false };
+        if (!(slot instanceof Promise)) return { task: asEnqueued(slot), deduplicated: false };
         const task = await slot;
         if (task === undefined) throw new UnavailableError(`tasks[${i}]: the enqueue holding its idempotency key failed; retry`);
         return { task, deduplicated: true };
@@ -410,9 +423,13 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
     );
   }
 
-  /** Queues newly committed tasks (or schedules the delayed ones), tells watchers, wakes long-polls. */
+  /**
+   * Queues newly committed tasks (or schedules the delayed ones), tells watchers, wakes
+   * long-polls. Tasks handed over at enqueue (STARTED already) are the hand-off's to publish.
+   */
   private queueCommitted(tasks: readonly Task[]): void {
     for (const t of tasks) {
+      if (t.status === "started") continue;
       if (t.readySeq === undefined) this.timers.push(t.runAt!, { kind: "ready", task: t });
       this.hub.publish(t);
     }
