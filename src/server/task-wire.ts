@@ -19,8 +19,7 @@ import { writeDurationField, writeTimestampField } from "@gobq/sdk/wire/task-wir
 import { elapsedSeconds, type Task } from "../task/task.js";
 import { PRIORITY_TO_PB, STATUS_TO_PB, taskToProto } from "./convert.js";
 import type { LeasedTask } from "../scheduler/inputs.js";
-
-type UnknownField = { no: number; wireType: WireType; data: Uint8Array };
+import type { UnknownField } from "./raw-route.js";
 
 /**
  * Whether the caller's request, and so the response, is protobuf binary (gRPC, gRPC-web,
@@ -40,7 +39,7 @@ export function taskResponse<S extends DescMessage>(
   init?: MessageInitShape<S>,
 ): MessageShape<S> {
   const message = create(schema, init);
-  if (speaksBinary(ctx)) message.$unknown = taskFields([task], now, writeTask);
+  if (speaksBinary(ctx)) message.$unknown = repeatedField1([task], (w, t) => writeTask(w, t, now));
   else (message as { task?: unknown }).task = taskToProto(task, now);
   return message;
 }
@@ -48,7 +47,7 @@ export function taskResponse<S extends DescMessage>(
 /** A response of `schema` whose field 1 is `repeated Task tasks`, holding `tasks`. */
 export function tasksResponse<S extends DescMessage>(ctx: HandlerContext, schema: S, tasks: readonly Task[], now: number): MessageShape<S> {
   const message = create(schema);
-  if (speaksBinary(ctx)) message.$unknown = taskFields(tasks, now, writeTask);
+  if (speaksBinary(ctx)) message.$unknown = repeatedField1(tasks, (w, t) => writeTask(w, t, now));
   else (message as { tasks?: unknown }).tasks = tasks.map((t) => taskToProto(t, now));
   return message;
 }
@@ -61,18 +60,21 @@ export function leaseResponse(ctx: HandlerContext, leased: readonly LeasedTask[]
     });
   }
   const message = create(LeaseTasksResponseSchema);
-  message.$unknown = taskFields(leased, now, writeLeasedTask);
+  message.$unknown = repeatedField1(leased, (w, l) => writeLeasedTask(w, l, now));
   return message;
 }
 
-/** Each item as one occurrence of field 1, its body written by `write`. */
-function taskFields<T>(items: readonly T[], now: number, write: (w: ProtoWriter, item: T, now: number) => void): UnknownField[] {
-  const w = new ProtoWriter(items.length * 160 + 64);
+/**
+ * Each item as one occurrence of field 1, its body written by `write`: a response's
+ * `repeated` message field 1, as unknown fields. `bytesPerItem` sizes the first buffer.
+ */
+export function repeatedField1<T>(items: readonly T[], write: (w: ProtoWriter, item: T) => void, bytesPerItem = 160): UnknownField[] {
+  const w = new ProtoWriter(items.length * bytesPerItem + 64);
   const bounds: number[] = [];
   for (const item of items) {
     const start = w.pos;
     const at = w.fork();
-    write(w, item, now);
+    write(w, item);
     w.join(at);
     bounds.push(start, w.pos);
   }

@@ -3,21 +3,21 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import {
-  AckResultSchema,
   CompleteTaskResponseSchema,
   CompleteTasksResponseSchema,
   FailTaskResponseSchema,
   FailTasksResponseSchema,
   HeartbeatTaskResponseSchema,
   WorkerService,
-  type AckResult,
 } from "@gobq/sdk/gen/worker_service_pb.js";
+import { TaskStatus as PbStatus } from "@gobq/sdk/gen/task_pb.js";
 import { GobqError, InvalidArgumentError } from "../task/errors.js";
 import { BOUNDS } from "../task/validate.js";
 import type { Task } from "../task/task.js";
 import type { TaskScheduler } from "../scheduler/task-scheduler.js";
 import type { Clock } from "../scheduler/clock.js";
-import { jsonFromValue, msFromDuration, STATUS_TO_PB } from "./convert.js";
+import { msFromDuration, STATUS_TO_PB } from "./convert.js";
+import { type AckOutcome, acksResponse, type CompleteAck, completeAckFromProto, readCompletesDirectly } from "./ack-wire.js";
 import { type ErrorLog, toConnectError } from "./errors.js";
 import { guardUnary } from "./guard.js";
 import { leaseResponse, taskResponse } from "./task-wire.js";
@@ -38,18 +38,31 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
   const now = () => clock.now();
 
   /** Runs each item on its own (they share one group commit) and reports each outcome. */
-  async function each<I extends { taskId: string }>(items: I[], fn: (item: I) => Promise<Task>): Promise<AckResult[]> {
+  async function each<I extends { taskId: string }>(items: I[], fn: (item: I) => Promise<Task>): Promise<AckOutcome[]> {
     if (items.length > BOUNDS.maxAckBatch) {
       throw new InvalidArgumentError("tasks", `at most ${BOUNDS.maxAckBatch} per call, got ${items.length}`);
     }
     const settled = await Promise.allSettled(items.map(fn));
     return settled.map((s, i) => {
       const taskId = items[i]!.taskId;
-      if (s.status === "fulfilled") return create(AckResultSchema, { taskId, status: STATUS_TO_PB[s.value.status] });
+      if (s.status === "fulfilled") return { taskId, status: STATUS_TO_PB[s.value.status], errorReason: "", errorMessage: "" };
       if (!(s.reason instanceof GobqError)) throw toConnectError(s.reason, log, "ack batch");
-      return create(AckResultSchema, { taskId, errorReason: s.reason.reason, errorMessage: s.reason.message });
+      return { taskId, status: PbStatus.UNSPECIFIED, errorReason: s.reason.reason, errorMessage: s.reason.message };
     });
   }
+
+  // Each complete route reads its acks one of two ways (ack-wire.ts): what follows is the same.
+  const complete = {
+    one: guardUnary(log, "CompleteTask", async (read: () => CompleteAck, ctx) => {
+      const ack = read();
+      const task = await scheduler.complete({ taskId: ack.taskId, leaseToken: ack.leaseToken, result: ack.result() });
+      return taskResponse(ctx, CompleteTaskResponseSchema, task, now());
+    }),
+    many: guardUnary(log, "CompleteTasks", async (read: () => CompleteAck[], ctx) => {
+      const results = await each(read(), async (a) => scheduler.complete({ taskId: a.taskId, leaseToken: a.leaseToken, result: a.result() }));
+      return acksResponse(ctx, CompleteTasksResponseSchema, results);
+    }),
+  };
 
   router.service(WorkerService, {
     leaseTasks: guardUnary(log, "LeaseTasks", async (req, ctx) => {
@@ -80,27 +93,20 @@ export function workerServiceRoutes(router: ConnectRouter, deps: WorkerServiceDe
         cancelRequested: r.cancelRequested,
       });
     }),
-    completeTask: guardUnary(log, "CompleteTask", async (req, ctx) => {
-      const task = await scheduler.complete({ taskId: req.taskId, leaseToken: req.leaseToken, result: jsonFromValue(req.result, "result") });
-      return taskResponse(ctx, CompleteTaskResponseSchema, task, now());
-    }),
+    completeTask: (req, ctx) => complete.one(() => completeAckFromProto(req), ctx),
     failTask: guardUnary(log, "FailTask", async (req, ctx) => {
       const task = await scheduler.fail({ taskId: req.taskId, leaseToken: req.leaseToken, error: req.error, retryable: req.retryable, requeue: req.requeue });
       return taskResponse(ctx, FailTaskResponseSchema, task, now());
     }),
-    completeTasks: guardUnary(log, "CompleteTasks", async (req) => {
-      const results = await each(req.tasks, async (r) =>
-        scheduler.complete({ taskId: r.taskId, leaseToken: r.leaseToken, result: jsonFromValue(r.result, "result") }),
-      );
-      return create(CompleteTasksResponseSchema, { results });
-    }),
-    failTasks: guardUnary(log, "FailTasks", async (req) => {
+    completeTasks: (req, ctx) => complete.many(() => req.tasks.map(completeAckFromProto), ctx),
+    failTasks: guardUnary(log, "FailTasks", async (req, ctx) => {
       const results = await each(req.tasks, async (r) =>
         scheduler.fail({ taskId: r.taskId, leaseToken: r.leaseToken, error: r.error, retryable: r.retryable, requeue: r.requeue }),
       );
-      return create(FailTasksResponseSchema, { results });
+      return acksResponse(ctx, FailTasksResponseSchema, results);
     }),
   });
+  readCompletesDirectly(router, complete);
 }
 
 /** A LeaseTasks request's reclaim fields; held ids without reclaim would be ignored silently, so they are refused. */
