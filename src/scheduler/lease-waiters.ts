@@ -100,15 +100,14 @@ export class LeaseWaiters {
   /**
    * Hands new tasks (in the order they are to be leased) to waiting polls, oldest first:
    * each takes, of those left whose name it accepts, as many as `room` allows it. `lease`
-   * starts their attempts and returns the leases, committed. Returns the tasks handed over.
+   * starts their attempts and returns the leases, committed.
    */
   handOver(
     tasks: readonly Task[],
     room: (req: LeaseRequest) => number,
     lease: (req: LeaseRequest, taken: Task[]) => Promise<LeasedTask[]>,
-  ): Task[] {
+  ): void {
     let left = tasks;
-    const handed: Task[] = [];
     for (let i = 0; i < this.waiters.length && left.length > 0; ) {
       const w = this.waiters[i]!;
       const max = room(w.req);
@@ -121,10 +120,8 @@ export class LeaseWaiters {
       }
       this.waiters.splice(i, 1);
       w.resolve({ leases: lease(w.req, taken) });
-      handed.push(...taken);
       left = rest;
     }
-    return handed;
   }
 
   /** Answers every waiting poll empty (server stopping). */

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Lease, Task } from "../task/task.js";
+import type { LeasedTask } from "./inputs.js";
 import type { LeaseRequest } from "./lease-waiters.js";
 
 /** What a reclaiming lease asks: the ids its worker holds, and which tasks it lost. */
@@ -30,4 +31,9 @@ export function reclaimOf(req: LeaseRequest): Reclaim | undefined {
 /** A new lease for the worker of `req`, starting `now`: for every lease both schedulers grant, reclaimed or not. */
 export function freshLease(req: LeaseRequest, now: number): Lease {
   return { workerId: req.workerId, token: randomUUID(), expiresAt: now + req.leaseMs, durationMs: req.leaseMs };
+}
+
+/** What a lease call answers for a task leased under `freshLease`: the task, its token and expiry. */
+export function leasedOf(task: Task): LeasedTask {
+  return { task, leaseToken: task.lease!.token, leaseExpiresAt: task.lease!.expiresAt };
 }

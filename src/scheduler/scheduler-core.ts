@@ -19,7 +19,7 @@ import { type OverloadLimits, Slots, checkQueueRoom, resolveOverloadLimits } fro
 import { ReadyQueue } from "./ready-queue.js";
 import { Retention } from "./retention.js";
 import { CategoryGate } from "./category-gate.js";
-import { freshLease } from "./reclaim.js";
+import { freshLease, leasedOf } from "./reclaim.js";
 import type { LeasedTask } from "./inputs.js";
 
 /** Where log lines go; pino's logger fits. */
@@ -294,7 +294,7 @@ export abstract class SchedulerCore {
             this.awaitingCommit.delete(t);
           }
           this.startAttempts(taken, req);
-          const leases = taken.map((task) => ({ task, leaseToken: task.lease!.token, leaseExpiresAt: task.lease!.expiresAt }));
+          const leases = taken.map(leasedOf);
           return committed.then(() => leases);
         },
       );
@@ -315,10 +315,11 @@ export abstract class SchedulerCore {
   }
 
   protected async commitLeases(tasks: Task[]): Promise<LeasedTask[]> {
-    const leases = tasks.map((task) => ({ task, token: task.lease!.token }));
+    // Taken before the write: the objects may change while it runs.
+    const leases = tasks.map(leasedOf);
     await this.writer.write([], tasks);
     for (const t of tasks) this.hub.publish(t);
-    return leases.map(({ task, token }) => ({ task, leaseToken: token, leaseExpiresAt: task.lease?.expiresAt ?? 0 }));
+    return leases;
   }
 
   /** A task of the category stopped being STARTED: if the category caps its running tasks, a lease may start one now. */

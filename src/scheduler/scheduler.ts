@@ -39,7 +39,7 @@ import { type HandOff, SchedulerCore, type SchedulerLog, type SchedulerOptions }
 import type { TaskScheduler } from "./task-scheduler.js";
 import { listPage } from "./list-page.js";
 import { checkHeartbeat, checkLeaseRequest } from "./check-inputs.js";
-import { freshLease, reclaimOf } from "./reclaim.js";
+import { freshLease, leasedOf, reclaimOf } from "./reclaim.js";
 import { watchCategory, watchTask } from "./watch.js";
 
 export type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput, LeaseRequest, Stats, CategoryStats, TaskEvent };
@@ -243,7 +243,7 @@ export class Scheduler extends SchedulerCore implements TaskScheduler {
     }
     if (tasks.length === 0) return [];
     this.arm();
-    const leases = tasks.map((task) => ({ task, leaseToken: task.lease!.token, leaseExpiresAt: task.lease!.expiresAt }));
+    const leases = tasks.map(leasedOf);
     // Only the lease changed: no status, no event, as for a heartbeat.
     await this.writer.write([], tasks);
     return leases;

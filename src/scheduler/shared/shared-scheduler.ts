@@ -37,7 +37,7 @@ import { Counts } from "../counts.js";
 import { EventHub, type Subscription, type TaskEvent } from "../event-hub.js";
 import type { AckInput, FailInput, HeartbeatInput, HeartbeatResult, LeasedTask, ListInput } from "../inputs.js";
 import type { LeaseRequest } from "../lease-waiters.js";
-import { freshLease, reclaimOf } from "../reclaim.js";
+import { freshLease, leasedOf, reclaimOf } from "../reclaim.js";
 import { listPage } from "../list-page.js";
 import { type ServerLoad, Slots, resolveOverloadLimits } from "../overload.js";
 import type { SchedulerLog, SchedulerOptions } from "../scheduler-core.js";
@@ -276,7 +276,7 @@ export class SharedScheduler implements TaskScheduler {
       await this.handBack(tasks);
       return [];
     }
-    return tasks.map((task) => ({ task, leaseToken: task.lease!.token, leaseExpiresAt: task.lease!.expiresAt }));
+    return tasks.map(leasedOf);
   }
 
   async heartbeat(input: HeartbeatInput): Promise<HeartbeatResult> {
